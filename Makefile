@@ -1,0 +1,93 @@
+# octo build: libocto.a, libocto.so, the octo CLI and the test programs.
+#
+#   make            build everything into build/
+#   make test       build and run the test suite (tests/run.sh)
+#   make demo       build, then generate text with the default model
+#   make bench      speed benchmarks (bench/run.sh)
+#   make ISA=scalar build without any SIMD kernels (portable C only)
+#
+# Kernels for each instruction set live in files named *_avx2.c, *_avx512.c
+# and *_neon.c; each is compiled with the flags of its ISA and chosen at run
+# time by src/tensor/dispatch.c, so one binary runs on any x86-64 CPU.
+
+CC      ?= cc
+OPT     ?= -O3
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+           -fPIC -pthread -Iinclude -Isrc -fno-math-errno
+LDLIBS  += -lcjson -lm -pthread
+BUILD   ?= build
+ISA     ?= auto
+
+ARCH := $(shell uname -m)
+AVX2_FLAGS   := -mavx2 -mfma -mf16c
+AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c
+
+LIB_SRC  := $(sort $(shell find src -name '*.c'))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_HELPER_SRC := tests/testlib.c
+
+ifeq ($(ISA),scalar)
+  CFLAGS += -DOCTO_NO_SIMD
+  LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_neon.c,$(LIB_SRC))
+endif
+ifneq ($(ARCH),x86_64)
+  LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC))
+endif
+ifneq ($(ARCH),aarch64)
+  LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC))
+endif
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/libocto.a $(BUILD)/libocto.so $(BUILD)/octo $(TEST_BIN)
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libocto.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libocto.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/octo: $(CLI_OBJ) $(BUILD)/libocto.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libocto.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPER_SRC) $(BUILD)/libocto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRC) $(BUILD)/libocto.a $(LDLIBS)
+
+test: all
+	@sh tests/run.sh $(BUILD)
+
+# The README's first command: build, then run the default model.
+DEMO_MODEL ?= ../shared/fixtures/models/llama-spm-256-Q4_0.gguf
+demo: all
+	@if [ -f "$(DEMO_MODEL)" ]; then \
+	  echo "octo generate -m $(DEMO_MODEL) (random weights: the text is noise, the engine is real)"; \
+	  ./$(BUILD)/octo generate -m "$(DEMO_MODEL)" -p "Find my slides, connect the projector" -n 32 -t 2 --seed 1; \
+	else echo "demo: $(DEMO_MODEL) not found (set DEMO_MODEL=path/to/model.gguf)"; exit 1; fi
+
+bench: all
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+.PHONY: all test bench clean demo

@@ -1,0 +1,67 @@
+/* ops.h - the numeric kernels everything else is built on.
+ *
+ * Each kernel has a plain-C reference (ops_scalar.c) and SIMD twins
+ * (ops_avx2.c, ops_avx512.c, ops_neon.c) chosen once at run time by
+ * dispatch.c; tests/test_kernels.c checks every twin against the reference.
+ * Nothing outside src/tensor/ knows which instruction set runs.
+ *
+ * Matrix convention (as ggml): a weight W of shape [N][K] is N rows of K
+ * elements in its storage type; activations x are [M][K] F32; the product
+ * y[m][n] = dot(W[n], x[m]).  Before a product the activations are
+ * converted once to the weight type's vec_dot_type (F32, F16, BF16, Q8_0 or
+ * Q8_K), which is what makes quantized products integer dot products, and
+ * what llama.cpp does too (so the numerics agree).
+ */
+#ifndef OCTO_TENSOR_OPS_H
+#define OCTO_TENSOR_OPS_H
+
+#include "tensor/types.h"
+
+/* ---- conversion ---- */
+
+/* Dequantize n elements (a multiple of the block size) of type t to F32. */
+void octo_dequantize_row(octo_type t, const void *src, float *dst, int64_t n);
+
+/* Quantize n F32 elements to type t. Supported for F32, F16, BF16, Q8_0,
+ * Q4_0, Q8_K, Q4_K and Q6_K (reference quantizers as ggml's *_ref).
+ * Returns 0, or -1 if t cannot be quantized to. */
+int octo_quantize_row(octo_type t, const float *src, void *dst, int64_t n);
+
+/* ---- matrix products ---- */
+
+/* Bytes needed to hold M rows of K activations converted to W's vec_dot_type. */
+size_t octo_matmul_xq_size(octo_type wtype, int64_t M, int64_t K);
+
+/* Convert rows [m0, m1) of x ([M][K] F32, row stride x_stride floats) to the
+ * vec_dot_type of wtype, into xq (laid out row after row, each row
+ * octo_row_size(vec_dot_type, K) bytes). */
+void octo_matmul_prepare(octo_type wtype, const float *x, int64_t x_stride, int64_t m0, int64_t m1,
+                         int64_t K, void *xq);
+
+/* y[m][n] = dot(W[n], xq[m]) for n in [n0, n1) and m in [0, M).
+ * W: rows of K elements of wtype, row i at (char*)W + i*w_stride bytes.
+ * xq: output of octo_matmul_prepare for all M rows.
+ * y: F32, y[m*y_stride + n].
+ * Each thread calls this on its own [n0, n1); the kernel tiles over rows of
+ * W and of xq so that a weight block is loaded once for several tokens. */
+void octo_matmul(octo_type wtype, const void *W, size_t w_stride, int64_t n0, int64_t n1, int64_t K,
+                 const void *xq, int64_t M, float *y, int64_t y_stride);
+
+/* Dot product of one weight row (K elements of wtype) with one row of
+ * activations already converted by octo_matmul_prepare (same as octo_matmul
+ * with N = M = 1, so the same bits). */
+float octo_vec_dot(octo_type wtype, int64_t K, const void *w, const void *xq);
+
+/* ---- vector kernels (F32) ---- */
+float octo_dot_f32(const float *a, const float *b, int64_t n);
+void octo_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */
+void octo_scale_f32(float *y, float a, int64_t n);                 /* y *= a */
+
+/* Which implementation runs: "scalar", "avx2", "avx512", "neon". */
+const char *octo_kernel_isa(void);
+/* Force an implementation (for tests and benchmarks): returns 0, or -1 if
+ * that ISA is not compiled in or not supported by this CPU. The environment
+ * variable OCTO_ISA does the same at start-up. */
+int octo_kernel_set_isa(const char *isa);
+
+#endif

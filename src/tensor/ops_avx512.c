@@ -1,0 +1,614 @@
+/* ops_avx512.c - kernels for x86-64 with AVX-512 (F, BW, VL, DQ, VNNI, BF16).
+ *
+ * Matrix products are computed in register tiles of up to 4 weight rows x 4
+ * tokens: each weight block is unpacked once and used for every token of the
+ * tile, each activation block once for every row.  With M = 1 (generation)
+ * the tile is 4 rows x 1 token and the loop just streams the weights.
+ *
+ * Numerics: every output y[n][m] is computed by the same sequence of
+ * operations whatever tile it lands in (its own accumulator, the same lane
+ * layout, the same final reduction), so results do not depend on the tile
+ * shape, the thread split or the batch size.  Quantized blocks are multiplied
+ * as exact integers with VNNI and each block's (or super-block's) integer
+ * sum is scaled by d_w*d_x in float, like ggml; only the order of float
+ * additions differs from the scalar reference.
+ *
+ * Integer tricks (all exact):
+ *  - vpdpbusd multiplies unsigned by signed bytes.  Q4_0 nibbles are already
+ *    unsigned (0..15), so sum((q-8)*x) = dpbusd(q, x) - 8*sum(x); Q8_0
+ *    weights are made unsigned by adding 128 (xor 0x80), correcting by
+ *    -128*sum(x).  The correction depends only on the token and is the
+ *    accumulator's starting value.
+ *  - K-quant sub-block scales are applied in the integer domain with
+ *    vpmaddubsw (q*x pairs, no saturation possible for these ranges) and
+ *    vpdpwssd (times the scale, accumulated in int32).
+ */
+#include "tensor/kernels.h"
+
+#if defined(__x86_64__) && !defined(OCTO_NO_SIMD)
+
+#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512DQ__) || \
+    !defined(__AVX512VNNI__) || !defined(__AVX512BF16__) || !defined(__FMA__) || !defined(__F16C__)
+#error "ops_avx512.c needs -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c"
+#endif
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+
+#define UNROLL _Pragma("GCC unroll 8")
+
+/* Largest tile; the drivers below instantiate every shape up to it. */
+#define RT 4 /* weight rows */
+#define CT 4 /* tokens */
+
+INLINE float f16(octo_f16 h) { return _cvtsh_ss(h); }
+
+/* Sum of the lanes in a fixed order (a tree), the same for every caller. */
+INLINE float hsum(__m512 v) {
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    b = _mm_add_ss(b, _mm_movehdup_ps(b));
+    return _mm_cvtss_f32(b);
+}
+
+/* Generation streams each weight once, a few rows at a time.  Rows of a
+ * few KB are too short for the hardware prefetcher to ramp up on, so as a
+ * tile consumes len bytes at offset off of its rows, the same bytes of the
+ * rows dist bytes further on are requested into L2 (into L1 would occupy
+ * the fill buffers the demand loads need). */
+INLINE size_t prefetch_dist(const int R, size_t ws) {
+    size_t d = R * ws;
+    while (d < 4096) d += R * ws;
+    return d;
+}
+INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, const int len, size_t dist) {
+    UNROLL for (int r = 0; r < R; r++) {
+        const char *p = W + r * ws + off + dist;
+        UNROLL for (int o = 0; o < len; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+        if (len % 64 != 0 || len < 64) _mm_prefetch(p + len - 1, _MM_HINT_T1);
+    }
+}
+
+/* Calls TILE(R, C, ...) with R and C as compile-time constants, so that each
+ * shape is its own fully unrolled function with its accumulators in
+ * registers. */
+#define CALL_RC(TILE, r, c, ...)                      \
+    switch ((r) * 8 + (c)) {                          \
+    case 9: TILE(1, 1, __VA_ARGS__); break;           \
+    case 10: TILE(1, 2, __VA_ARGS__); break;          \
+    case 11: TILE(1, 3, __VA_ARGS__); break;          \
+    case 12: TILE(1, 4, __VA_ARGS__); break;          \
+    case 17: TILE(2, 1, __VA_ARGS__); break;          \
+    case 18: TILE(2, 2, __VA_ARGS__); break;          \
+    case 19: TILE(2, 3, __VA_ARGS__); break;          \
+    case 20: TILE(2, 4, __VA_ARGS__); break;          \
+    case 25: TILE(3, 1, __VA_ARGS__); break;          \
+    case 26: TILE(3, 2, __VA_ARGS__); break;          \
+    case 27: TILE(3, 3, __VA_ARGS__); break;          \
+    case 28: TILE(3, 4, __VA_ARGS__); break;          \
+    case 33: TILE(4, 1, __VA_ARGS__); break;          \
+    case 34: TILE(4, 2, __VA_ARGS__); break;          \
+    case 35: TILE(4, 3, __VA_ARGS__); break;          \
+    default: TILE(4, 4, __VA_ARGS__); break;          \
+    }
+
+/* Walk [n0,n1) x [0,M) in tiles.  Rows outer: a tile's weight rows stay in
+ * L1 while all tokens pass over them (the activations live in L2). */
+#define DEFINE_GEMM(NAME, TILE)                                                                               \
+    static void NAME(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs, \
+                     int64_t M, float *y, int64_t ys) {                                                       \
+        const char *w = (const char *)W, *x = (const char *)xq;                                              \
+        for (int64_t n = n0; n < n1; n += RT) {                                                              \
+            const int r = n1 - n < RT ? (int)(n1 - n) : RT;                                                  \
+            for (int64_t m = 0; m < M; m += CT) {                                                            \
+                const int c = M - m < CT ? (int)(M - m) : CT;                                                \
+                CALL_RC(TILE, r, c, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys);                  \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+
+/* ================================================================ F32 */
+
+INLINE void tile_f32(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                     float *y, int64_t ys) {
+    __m512 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    int64_t k = 0;
+    const size_t pd = prefetch_dist(R, ws);
+    for (; k + 16 <= K; k += 16) {
+        if (C == 1) prefetch_rows(R, W, ws, k * 4, 64, pd);
+        __m512 xv[CT];
+        UNROLL for (int c = 0; c < C; c++) xv[c] = _mm512_loadu_ps((const float *)(X + c * xs) + k);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512 wv = _mm512_loadu_ps((const float *)(W + r * ws) + k);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    if (k < K) {
+        const __mmask16 mk = (__mmask16)((1u << (K - k)) - 1);
+        __m512 xv[CT];
+        UNROLL for (int c = 0; c < C; c++) xv[c] = _mm512_maskz_loadu_ps(mk, (const float *)(X + c * xs) + k);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512 wv = _mm512_maskz_loadu_ps(mk, (const float *)(W + r * ws) + k);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+DEFINE_GEMM(gemm_f32, tile_f32)
+
+/* ================================================================ F16 */
+
+INLINE __m512 load_f16(const char *p, int64_t k) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const octo_f16 *)p + k)));
+}
+INLINE __m512 load_f16_tail(const char *p, int64_t k, __mmask16 mk) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const octo_f16 *)p + k));
+}
+
+INLINE void tile_f16(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                     float *y, int64_t ys) {
+    __m512 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    int64_t k = 0;
+    const size_t pd = prefetch_dist(R, ws);
+    for (; k + 16 <= K; k += 16) {
+        if (C == 1 && k % 32 == 0) prefetch_rows(R, W, ws, k * 2, 64, pd);
+        __m512 xv[CT];
+        UNROLL for (int c = 0; c < C; c++) xv[c] = load_f16(X + c * xs, k);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512 wv = load_f16(W + r * ws, k);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    if (k < K) {
+        const __mmask16 mk = (__mmask16)((1u << (K - k)) - 1);
+        __m512 xv[CT];
+        UNROLL for (int c = 0; c < C; c++) xv[c] = load_f16_tail(X + c * xs, k, mk);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512 wv = load_f16_tail(W + r * ws, k, mk);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+DEFINE_GEMM(gemm_f16, tile_f16)
+
+/* ================================================================ BF16 */
+
+/* vdpbf16ps: each float lane accumulates two bf16 products. */
+INLINE void tile_bf16(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                      float *y, int64_t ys) {
+    __m512 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    int64_t k = 0;
+    const size_t pd = prefetch_dist(R, ws);
+    for (; k + 32 <= K; k += 32) {
+        if (C == 1) prefetch_rows(R, W, ws, k * 2, 64, pd);
+        __m512bh xv[CT];
+        UNROLL for (int c = 0; c < C; c++)
+            xv[c] = (__m512bh)_mm512_loadu_si512((const octo_bf16 *)(X + c * xs) + k);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512bh wv = (__m512bh)_mm512_loadu_si512((const octo_bf16 *)(W + r * ws) + k);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv, xv[c]);
+        }
+    }
+    if (k < K) {
+        const __mmask32 mk = (__mmask32)((1ull << (K - k)) - 1);
+        __m512bh xv[CT];
+        UNROLL for (int c = 0; c < C; c++)
+            xv[c] = (__m512bh)_mm512_maskz_loadu_epi16(mk, (const octo_bf16 *)(X + c * xs) + k);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(mk, (const octo_bf16 *)(W + r * ws) + k);
+            UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv, xv[c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+DEFINE_GEMM(gemm_bf16, tile_bf16)
+
+/* ================================================================ Q8_0 / Q4_0 x Q8_0
+ *
+ * Work unit: a pair of blocks (64 values) in one zmm; lanes 0-7 belong to
+ * the first block, 8-15 to the second, and the scale vector holds d0 in
+ * lanes 0-7 and d1 in lanes 8-15.  An odd last block runs through the same
+ * code with the second half zero (values and scales).
+ */
+
+static const uint16_t k_idx_q4_0_qs[32] __attribute__((aligned(64))) = {
+    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 10, 11, 12, 13, 14, 15, 16, 17};
+static const uint16_t k_idx_q4_0_d[32] __attribute__((aligned(64))) = {0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9};
+static const uint16_t k_idx_q8_0_d[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  0,  0,  0,  0,
+                                                                       17, 17, 17, 17, 17, 17, 17, 17};
+static const int64_t k_shift_hi_nibble[8] __attribute__((aligned(64))) = {0, 0, 4, 4, 0, 0, 4, 4};
+
+/* Two Q8_0 blocks' quants as 64 int8. */
+INLINE __m512i q8_0_qs(const block_q8_0 *b, const bool single) {
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)b[0].qs);
+    if (single) return _mm512_zextsi256_si512(lo);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)b[1].qs), 1);
+}
+
+/* Two Q8_0 blocks' scales: [d0 x8, d1 x8].  The pair spans 68 bytes, so a
+ * full 64-byte load stays inside it; a single block is loaded masked. */
+INLINE __m512 q8_0_d(const block_q8_0 *b, const bool single) {
+    const __m512i raw = single ? _mm512_maskz_loadu_epi16(0x1FFFF, b) : _mm512_loadu_si512(b);
+    const __m512i d = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q8_0_d), raw);
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+}
+
+/* Two Q4_0 blocks (36 bytes, loaded masked so nothing past them is read):
+ * nibbles as 64 unsigned bytes in element order, and the scales. */
+INLINE void q4_0_unpack(const block_q4_0 *b, const bool single, __m512i *q, __m512 *d) {
+    const __m512i raw = _mm512_maskz_loadu_epi16(single ? 0x1FF : 0x3FFFF, b);
+    __m512i t = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q4_0_qs), raw); /* [q0 q0 q1 q1] */
+    t = _mm512_srlv_epi64(t, _mm512_load_si512(k_shift_hi_nibble));             /* high nibbles down */
+    *q = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
+    const __m512i dd = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q4_0_d), raw);
+    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(dd));
+}
+
+/* One block pair of a tile.  WQ4: weights are Q4_0 (else Q8_0). */
+INLINE void q80_step(const int R, const int C, const bool WQ4, const bool single, const char *W, size_t ws,
+                     const char *X, size_t xs, int64_t ib, __m512 acc[RT][CT]) {
+    __m512i wq[RT];
+    __m512 wd[RT];
+    UNROLL for (int r = 0; r < R; r++) {
+        if (WQ4) {
+            q4_0_unpack((const block_q4_0 *)(W + r * ws) + ib, single, &wq[r], &wd[r]);
+        } else {
+            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + ib;
+            wq[r] = _mm512_xor_si512(q8_0_qs(b, single), _mm512_set1_epi8((char)0x80)); /* w + 128 */
+            wd[r] = q8_0_d(b, single);
+        }
+    }
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i off = _mm512_set1_epi8(WQ4 ? 8 : (char)0x80); /* unsigned 8 or 128 */
+    UNROLL for (int c = 0; c < C; c++) {
+        const block_q8_0 *xb = (const block_q8_0 *)(X + c * xs) + ib;
+        const __m512i xv = q8_0_qs(xb, single);
+        const __m512i neg = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, xv));
+        const __m512 xd = q8_0_d(xb, single);
+        UNROLL for (int r = 0; r < R; r++) {
+            const __m512i s = _mm512_dpbusd_epi32(neg, wq[r], xv);
+            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd[r], xd), acc[r][c]);
+        }
+    }
+}
+
+INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const char *X, size_t xs,
+                     int64_t K, float *y, int64_t ys) {
+    __m512 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    const int64_t nb = K / 32;
+    int64_t ib = 0;
+    const size_t pd = prefetch_dist(R, ws);
+    for (; ib + 2 <= nb; ib += 2) {
+        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
+        q80_step(R, C, WQ4, false, W, ws, X, xs, ib, acc);
+    }
+    if (ib < nb) q80_step(R, C, WQ4, true, W, ws, X, xs, ib, acc);
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+
+#define TILE_Q8_0(R, C, ...) tile_q80(R, C, false, __VA_ARGS__)
+#define TILE_Q4_0(R, C, ...) tile_q80(R, C, true, __VA_ARGS__)
+DEFINE_GEMM(gemm_q8_0, TILE_Q8_0)
+DEFINE_GEMM(gemm_q4_0, TILE_Q4_0)
+
+/* ================================================================ K-quants x Q8_K */
+
+/* vpshufb controls that spread int16 entry w of a 128-bit lane over the
+ * lane: for Q4_K sub-block scales, chunk j (64 values) needs scale 2j in
+ * lanes 0-1 and 2j+1 in lanes 2-3. */
+static const uint8_t k_q4k_sc_ctrl[4][64] __attribute__((aligned(64))) = {
+#define W2(w) 2 * (w), 2 * (w) + 1
+#define LANE(w) W2(w), W2(w), W2(w), W2(w), W2(w), W2(w), W2(w), W2(w)
+    {LANE(0), LANE(0), LANE(1), LANE(1)},
+    {LANE(2), LANE(2), LANE(3), LANE(3)},
+    {LANE(4), LANE(4), LANE(5), LANE(5)},
+    {LANE(6), LANE(6), LANE(7), LANE(7)},
+#undef LANE
+#undef W2
+};
+
+/* Q6_K: chunk j (64 values, 32 int16 pair-sums) needs scales 4j..4j+3,
+ * one per 128-bit lane (a scale covers 16 values). */
+static const uint16_t k_q6k_sc_idx[4][32] __attribute__((aligned(64))) = {
+#define L8(v) v, v, v, v, v, v, v, v
+    {L8(0), L8(1), L8(2), L8(3)},
+    {L8(4), L8(5), L8(6), L8(7)},
+    {L8(8), L8(9), L8(10), L8(11)},
+    {L8(12), L8(13), L8(14), L8(15)},
+#undef L8
+};
+static const int64_t k_shift_hi_half[8] __attribute__((aligned(64))) = {0, 0, 0, 0, 4, 4, 4, 4};
+static const int64_t k_q6_shl[8] __attribute__((aligned(64))) = {4, 4, 4, 4, 2, 2, 2, 2};
+static const int64_t k_q6_shr[8] __attribute__((aligned(64))) = {0, 0, 0, 0, 2, 2, 2, 2};
+
+/* 12 bytes of Q4_K scales -> 8 scales and 8 mins (ggml's utmp unpacking). */
+INLINE void q4k_scales(const uint8_t *s12, uint64_t *sc, uint64_t *mn) {
+    uint32_t u[4];
+    memcpy(u, s12, 12);
+    const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
+    const uint32_t mins_lo = u[1] & km1;
+    u[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
+    u[0] &= km1;
+    *sc = (uint64_t)u[0] | ((uint64_t)u[1] << 32);
+    *mn = (uint64_t)mins_lo | ((uint64_t)u[3] << 32);
+}
+
+/* Q4_K: y = sum_sub d*sc*sum(q*x) - dmin*sum_sub m*sum(x).  The first part
+ * accumulates per (row, token); the second per token, for all rows of the
+ * tile at once: the rows' mins sit in 128-bit lane r of one vector, so
+ * lanes 4r..4r+3 of the per-token accumulator belong to row r. */
+INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                      float *y, int64_t ys) {
+    __m512 acc[RT][CT], accm[CT];
+    UNROLL for (int c = 0; c < C; c++) {
+        accm[c] = _mm512_setzero_ps();
+        UNROLL for (int r = 0; r < R; r++) acc[r][c] = _mm512_setzero_ps();
+    }
+    const int64_t nb = K / QK_K;
+    const size_t pd = prefetch_dist(R, ws);
+    for (int64_t i = 0; i < nb; i++) {
+        if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q4_K), sizeof(block_q4_K), pd);
+        int16_t mins16[32] __attribute__((aligned(64)));
+        float dmin4[16] __attribute__((aligned(64)));
+        uint64_t sc[RT];
+        memset(mins16, 0, sizeof mins16);
+        memset(dmin4, 0, sizeof dmin4);
+        UNROLL for (int r = 0; r < R; r++) {
+            const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
+            uint64_t mn;
+            q4k_scales(b->scales, &sc[r], &mn);
+            _mm_store_si128((__m128i *)(mins16 + 8 * r), _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn)));
+            _mm_store_ps(dmin4 + 4 * r, _mm_set1_ps(f16(b->dmin)));
+        }
+        const __m512i mp = _mm512_load_si512(mins16);
+        const __m512 dm = _mm512_load_ps(dmin4);
+        UNROLL for (int c = 0; c < C; c++) {
+            const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+            /* sums of x over the 8 sub-blocks, as int16, in every lane */
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)xb->bsums);
+            const __m128i b8 = _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1)));
+            const __m512i v = _mm512_madd_epi16(mp, _mm512_broadcast_i32x4(b8));
+            accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(dm, _mm512_set1_ps(xb->d)), accm[c]);
+        }
+        UNROLL for (int r = 0; r < R; r++) {
+            const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
+            const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc[r])));
+            __m512i q[4], s[4];
+            UNROLL for (int j = 0; j < 4; j++) {
+                const __m512i t = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qs + 32 * j)));
+                q[j] = _mm512_and_si512(_mm512_srlv_epi64(t, _mm512_load_si512(k_shift_hi_half)),
+                                        _mm512_set1_epi8(0x0F));
+                s[j] = _mm512_shuffle_epi8(sc16, _mm512_load_si512(k_q4k_sc_ctrl[j]));
+            }
+            const float d = f16(b->d);
+            UNROLL for (int c = 0; c < C; c++) {
+                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                __m512i t = _mm512_setzero_si512();
+                UNROLL for (int j = 0; j < 4; j++) {
+                    const __m512i p = _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(xb->qs + 64 * j));
+                    t = _mm512_dpwssd_epi32(t, p, s[j]);
+                }
+                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(d * xb->d), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int c = 0; c < C; c++) {
+        UNROLL for (int r = 0; r < R; r++) {
+            float m4[4];
+            _mm_storeu_ps(m4, _mm512_extractf32x4_ps(accm[c], r));
+            y[c * ys + r] = hsum(acc[r][c]) - ((m4[0] + m4[1]) + (m4[2] + m4[3]));
+        }
+    }
+}
+DEFINE_GEMM(gemm_q4_K, tile_q4_K)
+
+/* Q6_K: q in 0..63 with value q-32 and a signed scale per 16 values.
+ * sum(sc*(q-32)*x) = sum(sc*q*x) - 32*sum_g(sc_g*bsum_g); the correction
+ * starts the int32 accumulator (one vpdpwssd per row and token). */
+INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                      float *y, int64_t ys) {
+    __m512 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    const int64_t nb = K / QK_K;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const size_t pd = prefetch_dist(R, ws);
+    for (int64_t i = 0; i < nb; i++) {
+        if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q6_K), sizeof(block_q6_K), pd);
+        UNROLL for (int r = 0; r < R; r++) {
+            const block_q6_K *b = (const block_q6_K *)(W + r * ws) + i;
+            __m512i q[4], s[4];
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m512i l = _mm512_loadu_si512(b->ql + 64 * h);
+                const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
+                /* values 0..63 of this half: low nibbles of ql[0..63] with qh bits 0-1 / 2-3 */
+                const __m512i h0 = _mm512_and_si512(_mm512_sllv_epi64(hb, _mm512_load_si512(k_q6_shl)), m30);
+                q[2 * h] = _mm512_ternarylogic_epi64(l, m4, h0, 0xEA); /* (l & m4) | h0 */
+                /* values 64..127: high nibbles with qh bits 4-5 / 6-7 */
+                const __m512i h1 = _mm512_and_si512(_mm512_srlv_epi64(hb, _mm512_load_si512(k_q6_shr)), m30);
+                q[2 * h + 1] = _mm512_ternarylogic_epi64(_mm512_srli_epi16(l, 4), m4, h1, 0xEA);
+            }
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            const __m512i sc512 = _mm512_castsi256_si512(sc16);
+            UNROLL for (int j = 0; j < 4; j++)
+                s[j] = _mm512_permutexvar_epi16(_mm512_load_si512(k_q6k_sc_idx[j]), sc512);
+            const __m256i corr = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5); /* -32*sc */
+            const float d = f16(b->d);
+            UNROLL for (int c = 0; c < C; c++) {
+                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                __m512i t = _mm512_zextsi256_si512(_mm256_dpwssd_epi32(
+                    _mm256_setzero_si256(), corr, _mm256_loadu_si256((const __m256i *)xb->bsums)));
+                UNROLL for (int j = 0; j < 4; j++) {
+                    const __m512i p = _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(xb->qs + 64 * j));
+                    t = _mm512_dpwssd_epi32(t, p, s[j]);
+                }
+                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(d * xb->d), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+DEFINE_GEMM(gemm_q6_K, tile_q6_K)
+
+/* ================================================================ activation conversion
+ * Each gives exactly the reference quantizer's bytes. */
+
+/* roundf (halves away from zero) without a libm call: truncate, then step
+ * away from zero when the dropped fraction is at least one half (exact). */
+INLINE __m512 round_half_away(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(v, _mm512_set1_ps(-0.0f)));
+    return _mm512_mask_add_ps(t, up, t, one);
+}
+
+static void act_q8_0(const float *x, void *dst, int64_t K) {
+    block_q8_0 *y = dst;
+    for (int64_t i = 0; i < K / 32; i++) {
+        const __m512 v0 = _mm512_loadu_ps(x + 32 * i), v1 = _mm512_loadu_ps(x + 32 * i + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        const __m512 s = _mm512_set1_ps(id);
+        const __m512i q0 = _mm512_cvttps_epi32(round_half_away(_mm512_mul_ps(v0, s)));
+        const __m512i q1 = _mm512_cvttps_epi32(round_half_away(_mm512_mul_ps(v1, s)));
+        _mm_storeu_si128((__m128i *)y[i].qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(y[i].qs + 16), _mm512_cvtepi32_epi8(q1));
+    }
+}
+
+static void act_q8_K(const float *x, void *dst, int64_t K) {
+    block_q8_K *y = dst;
+    for (int64_t i = 0; i < K / QK_K; i++, x += QK_K) {
+        __m512 am = _mm512_setzero_ps();
+        for (int j = 0; j < QK_K; j += 16) am = _mm512_max_ps(am, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        const float amax = _mm512_reduce_max_ps(am);
+        if (!amax) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        /* the reference keeps the first value of largest magnitude, sign included */
+        float max = 0;
+        for (int j = 0; j < QK_K; j += 16) {
+            const __mmask16 hit =
+                _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (hit) {
+                max = x[j + __builtin_ctz(hit)];
+                break;
+            }
+        }
+        const float iscale = -127.f / max;
+        const __m512 s = _mm512_set1_ps(iscale);
+        for (int j = 0; j < QK_K; j += 16) {
+            /* cvtps rounds to nearest even, as the reference's nearest_int */
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + j), s));
+            q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
+            _mm_storeu_si128((__m128i *)(y[i].qs + j), _mm512_cvtepi32_epi8(q));
+            y[i].bsums[j / 16] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+static void act_f16(const float *x, void *dst, int64_t K) {
+    octo_f16 *d = dst;
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16)
+        _mm256_storeu_si256((__m256i *)(d + k), _mm512_cvtps_ph(_mm512_loadu_ps(x + k), _MM_FROUND_TO_NEAREST_INT));
+    if (k < K) {
+        const __mmask16 mk = (__mmask16)((1u << (K - k)) - 1);
+        _mm256_mask_storeu_epi16(d + k, mk, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(mk, x + k), _MM_FROUND_TO_NEAREST_INT));
+    }
+}
+
+/* The reference bf16 rounding in integer arithmetic (vcvtneps2bf16 would
+ * flush subnormals, which ggml's conversion does not). */
+INLINE __m256i bf16_round(__m512i u) {
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    const __mmask16 nan =
+        _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    const __m512i qn = _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(64));
+    return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, r, qn));
+}
+
+static void act_bf16(const float *x, void *dst, int64_t K) {
+    octo_bf16 *d = dst;
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) _mm256_storeu_si256((__m256i *)(d + k), bf16_round(_mm512_loadu_si512(x + k)));
+    if (k < K) {
+        const __mmask16 mk = (__mmask16)((1u << (K - k)) - 1);
+        _mm256_mask_storeu_epi16(d + k, mk, bf16_round(_mm512_maskz_loadu_epi32(mk, x + k)));
+    }
+}
+
+/* ================================================================ F32 vector kernels */
+
+static float vdot_f32(const float *a, const float *b, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a + i), _mm512_maskz_loadu_ps(mk, b + i), s0);
+    }
+    return hsum(_mm512_add_ps(s0, s1));
+}
+
+static void vaxpy_f32(float *y, float a, const float *x, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 r = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, x + i), _mm512_maskz_loadu_ps(mk, y + i));
+        _mm512_mask_storeu_ps(y + i, mk, r);
+    }
+}
+
+static void vscale_f32(float *y, float a, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, mk, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(mk, y + i)));
+    }
+}
+
+const octo_kernels octo_kernels_avx512 = {
+    .name = "avx512",
+    .gemm =
+        {
+            [OCTO_TYPE_F32] = gemm_f32,
+            [OCTO_TYPE_F16] = gemm_f16,
+            [OCTO_TYPE_BF16] = gemm_bf16,
+            [OCTO_TYPE_Q8_0] = gemm_q8_0,
+            [OCTO_TYPE_Q4_0] = gemm_q4_0,
+            [OCTO_TYPE_Q4_K] = gemm_q4_K,
+            [OCTO_TYPE_Q6_K] = gemm_q6_K,
+        },
+    .act =
+        {
+            [OCTO_TYPE_F16] = act_f16,
+            [OCTO_TYPE_BF16] = act_bf16,
+            [OCTO_TYPE_Q8_0] = act_q8_0,
+            [OCTO_TYPE_Q8_K] = act_q8_K,
+        },
+    .dot_f32 = vdot_f32,
+    .axpy_f32 = vaxpy_f32,
+    .scale_f32 = vscale_f32,
+};
+
+#endif

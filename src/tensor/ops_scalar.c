@@ -1,0 +1,208 @@
+/* ops_scalar.c - the plain-C reference for every kernel.
+ *
+ * This is what the SIMD files are tested against and what runs where no SIMD
+ * is compiled in (make ISA=scalar, or an unknown CPU).  Each dot product
+ * follows ggml's generic C code: quantized blocks are multiplied as integers,
+ * each block's integer sum is scaled once by d_w*d_x in float and added up,
+ * and float-type dots accumulate in double.  Clarity beats speed here.
+ */
+#include <string.h>
+
+#include "tensor/kernels.h"
+#include "tensor/ops.h"
+
+/* ---- dot products of one weight row with one activation row ---- */
+
+static float dot_f32(int64_t n, const void *vw, const void *vx) {
+    const float *w = vw, *x = vx;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(w[i] * x[i]);
+    return (float)sum;
+}
+
+static float dot_f16(int64_t n, const void *vw, const void *vx) {
+    const octo_f16 *w = vw, *x = vx;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(octo_f16_to_f32(w[i]) * octo_f16_to_f32(x[i]));
+    return (float)sum;
+}
+
+static float dot_bf16(int64_t n, const void *vw, const void *vx) {
+    const octo_bf16 *w = vw, *x = vx;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(octo_bf16_to_f32(w[i]) * octo_bf16_to_f32(x[i]));
+    return (float)sum;
+}
+
+static float dot_q8_0(int64_t n, const void *vw, const void *vx) {
+    const block_q8_0 *w = vw;
+    const block_q8_0 *x = vx;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / QK8_0; ib++) {
+        int sumi = 0;
+        for (int j = 0; j < QK8_0; j++) sumi += w[ib].qs[j] * x[ib].qs[j];
+        sumf += sumi * (octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d));
+    }
+    return sumf;
+}
+
+static float dot_q4_0(int64_t n, const void *vw, const void *vx) {
+    const block_q4_0 *w = vw;
+    const block_q8_0 *x = vx;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / QK4_0; ib++) {
+        int sumi = 0;
+        for (int j = 0; j < QK4_0 / 2; j++) {
+            const int v0 = (w[ib].qs[j] & 0x0F) - 8;
+            const int v1 = (w[ib].qs[j] >> 4) - 8;
+            sumi += v0 * x[ib].qs[j] + v1 * x[ib].qs[j + QK4_0 / 2];
+        }
+        sumf += sumi * (octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d));
+    }
+    return sumf;
+}
+
+/* Q4_K: eight 32-element sub-blocks, each with a 6-bit scale and min:
+ * w = d*sc*q - dmin*m.  The min part only needs the activation's sums per
+ * 16 elements (bsums), which Q8_K carries for exactly this purpose. */
+static float dot_q4_K(int64_t n, const void *vw, const void *vx) {
+    const block_q4_K *w = vw;
+    const block_q8_K *x = vx;
+    float sums[8] = {0};
+    float sumf = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        octo_q4k_unpack_scales(w[i].scales, sc, mn);
+        int8_t a[QK_K];
+        const uint8_t *q4 = w[i].qs;
+        for (int j = 0; j < QK_K; j += 64) {
+            for (int l = 0; l < 32; l++) a[j + l] = (int8_t)(q4[l] & 0xF);
+            for (int l = 0; l < 32; l++) a[j + 32 + l] = (int8_t)(q4[l] >> 4);
+            q4 += 32;
+        }
+        int summs = 0;
+        for (int j = 0; j < QK_K / 16; j++) summs += x[i].bsums[j] * mn[j / 2];
+        int32_t aux32[8] = {0};
+        const int8_t *q8 = x[i].qs;
+        for (int j = 0; j < QK_K / 32; j++) {
+            for (int l = 0; l < 32; l++) aux32[l % 8] += sc[j] * (a[32 * j + l] * q8[32 * j + l]);
+        }
+        const float d = octo_f16_to_f32(w[i].d) * x[i].d;
+        for (int l = 0; l < 8; l++) sums[l] += d * aux32[l];
+        const float dmin = octo_f16_to_f32(w[i].dmin) * x[i].d;
+        sumf -= dmin * summs;
+    }
+    for (int l = 0; l < 8; l++) sumf += sums[l];
+    return sumf;
+}
+
+/* Q6_K: 6-bit values (4 low bits in ql, 2 high bits in qh) minus 32, with
+ * a signed 8-bit scale per 16 elements. */
+static float dot_q6_K(int64_t n, const void *vw, const void *vx) {
+    const block_q6_K *w = vw;
+    const block_q8_K *x = vx;
+    float sums[8] = {0};
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int8_t a[QK_K];
+        const uint8_t *ql = w[i].ql;
+        const uint8_t *qh = w[i].qh;
+        for (int j = 0; j < QK_K; j += 128) {
+            for (int l = 0; l < 32; l++) {
+                a[j + l + 0] = (int8_t)((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                a[j + l + 32] = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                a[j + l + 64] = (int8_t)((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                a[j + l + 96] = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            }
+            ql += 64;
+            qh += 32;
+        }
+        int32_t aux32[8] = {0};
+        const int8_t *q8 = x[i].qs;
+        for (int j = 0; j < QK_K / 16; j++) {
+            for (int l = 0; l < 16; l++) aux32[l % 8] += w[i].scales[j] * (a[16 * j + l] * q8[16 * j + l]);
+        }
+        const float d = octo_f16_to_f32(w[i].d) * x[i].d;
+        for (int l = 0; l < 8; l++) sums[l] += d * aux32[l];
+    }
+    float sumf = 0;
+    for (int l = 0; l < 8; l++) sumf += sums[l];
+    return sumf;
+}
+
+/* ---- matrix products: one dot per output, weight row reused from cache ---- */
+
+#define DEFINE_GEMM(NAME, DOT)                                                                          \
+    static void NAME(const void *W, size_t w_stride, int64_t n0, int64_t n1, int64_t K, const void *xq, \
+                     size_t xq_stride, int64_t M, float *y, int64_t y_stride) {                         \
+        for (int64_t n = n0; n < n1; n++) {                                                             \
+            const char *w = (const char *)W + (size_t)n * w_stride;                                    \
+            for (int64_t m = 0; m < M; m++)                                                             \
+                y[m * y_stride + n] = DOT(K, w, (const char *)xq + (size_t)m * xq_stride);             \
+        }                                                                                               \
+    }
+
+DEFINE_GEMM(gemm_f32, dot_f32)
+DEFINE_GEMM(gemm_f16, dot_f16)
+DEFINE_GEMM(gemm_bf16, dot_bf16)
+DEFINE_GEMM(gemm_q8_0, dot_q8_0)
+DEFINE_GEMM(gemm_q4_0, dot_q4_0)
+DEFINE_GEMM(gemm_q4_K, dot_q4_K)
+DEFINE_GEMM(gemm_q6_K, dot_q6_K)
+
+/* ---- activation conversion ---- */
+
+static void act_f32(const float *x, void *dst, int64_t K) { memcpy(dst, x, (size_t)K * sizeof(float)); }
+
+static void act_f16(const float *x, void *dst, int64_t K) {
+    octo_f16 *d = dst;
+    for (int64_t i = 0; i < K; i++) d[i] = octo_f32_to_f16(x[i]);
+}
+
+static void act_bf16(const float *x, void *dst, int64_t K) {
+    octo_bf16 *d = dst;
+    for (int64_t i = 0; i < K; i++) d[i] = octo_f32_to_bf16(x[i]);
+}
+
+static void act_q8_0(const float *x, void *dst, int64_t K) { octo_quantize_row_q8_0_ref(x, dst, K); }
+static void act_q8_K(const float *x, void *dst, int64_t K) { octo_quantize_row_q8_K_ref(x, dst, K); }
+
+/* ---- F32 vector kernels ---- */
+
+static float vdot_f32(const float *a, const float *b, int64_t n) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(a[i] * b[i]);
+    return (float)sum;
+}
+
+static void vaxpy_f32(float *y, float a, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void vscale_f32(float *y, float a, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] *= a;
+}
+
+const octo_kernels octo_kernels_scalar = {
+    .name = "scalar",
+    .gemm =
+        {
+            [OCTO_TYPE_F32] = gemm_f32,
+            [OCTO_TYPE_F16] = gemm_f16,
+            [OCTO_TYPE_BF16] = gemm_bf16,
+            [OCTO_TYPE_Q8_0] = gemm_q8_0,
+            [OCTO_TYPE_Q4_0] = gemm_q4_0,
+            [OCTO_TYPE_Q4_K] = gemm_q4_K,
+            [OCTO_TYPE_Q6_K] = gemm_q6_K,
+        },
+    .act =
+        {
+            [OCTO_TYPE_F32] = act_f32,
+            [OCTO_TYPE_F16] = act_f16,
+            [OCTO_TYPE_BF16] = act_bf16,
+            [OCTO_TYPE_Q8_0] = act_q8_0,
+            [OCTO_TYPE_Q8_K] = act_q8_K,
+        },
+    .dot_f32 = vdot_f32,
+    .axpy_f32 = vaxpy_f32,
+    .scale_f32 = vscale_f32,
+};
