@@ -8,16 +8,17 @@
  *   GEMM (M = 64, prompt processing): GFLOP/s, counting 2*N*M*K.
  * Single-threaded, and with T threads splitting the rows.
  *
- * Build (after `make build/libocto.a`):
+ * Build (after `make build/libocto.a`; the library needs only libc/libm):
  *   cc -O3 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/kernels.c build/libocto.a -lm -pthread -o build/bench_kernels
  * Run:  build/bench_kernels [isa] [threads]      (isa: auto, scalar, avx2, avx512, neon)
+ * Threads come from the library's pool (src/base/threadpool.c).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/threadpool.h"
 #include "tensor/ops.h"
 #include "tensor/types.h"
 
@@ -37,6 +38,8 @@ static float frand(void) {
     return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
 }
 
+/* Threads come from the library's pool (spinning workers, as in the
+ * forward pass); each takes a share of the rows, multiples of 16. */
 typedef struct {
     octo_type t;
     const uint8_t *w;
@@ -44,36 +47,27 @@ typedef struct {
     const void *xq;
     int64_t M;
     float *y;
-    int64_t n0, n1;
 } job;
 
-static void *run_job(void *p) {
-    job *j = p;
-    octo_matmul(j->t, j->w, j->rs, j->n0, j->n1, K, j->xq, j->M, j->y, N);
-    return NULL;
+static octo_pool *g_pool;
+
+static void run_part(void *ctx, int ith, int nth) {
+    const job *j = ctx;
+    long n0, n1;
+    octo_split_range(N, ith, nth, 16, &n0, &n1);
+    if (n1 > n0) octo_matmul(j->t, j->w, j->rs, n0, n1, K, j->xq, j->M, j->y, N);
 }
 
-/* One product, split over nth threads by rows (multiples of 16). */
-static void matmul_mt(int nth, octo_type t, const uint8_t *w, size_t rs, const void *xq, int64_t M, float *y) {
-    if (nth == 1) {
-        octo_matmul(t, w, rs, 0, N, K, xq, M, y, N);
-        return;
-    }
-    pthread_t th[64];
-    job jobs[64];
-    for (int i = 0; i < nth; i++) {
-        int64_t n0 = (N / 16 * i / nth) * 16, n1 = i == nth - 1 ? N : (N / 16 * (i + 1) / nth) * 16;
-        jobs[i] = (job){t, w, rs, xq, M, y, n0, n1};
-        if (i) pthread_create(&th[i], NULL, run_job, &jobs[i]);
-    }
-    run_job(&jobs[0]);
-    for (int i = 1; i < nth; i++) pthread_join(th[i], NULL);
+static void matmul_mt(octo_type t, const uint8_t *w, size_t rs, const void *xq, int64_t M, float *y) {
+    job j = {t, w, rs, xq, M, y};
+    octo_pool_run(g_pool, run_part, &j);
 }
 
 int main(int argc, char **argv) {
     const char *isa = argc > 1 ? argv[1] : "auto";
     int nth = argc > 2 ? atoi(argv[2]) : 1;
     if (nth < 1 || nth > 64) nth = 1;
+    g_pool = octo_pool_new(nth);
     if (octo_kernel_set_isa(isa) != 0) {
         fprintf(stderr, "isa %s not available\n", isa);
         return 1;
@@ -99,11 +93,11 @@ int main(int argc, char **argv) {
         octo_matmul_prepare(t, x, K, 0, MB, K, xq);
 
         /* GEMV, hot: the same matrix again and again */
-        matmul_mt(nth, t, w, rs, xq, 1, y);
+        matmul_mt(t, w, rs, xq, 1, y);
         int iters = 0;
         double t0 = now(), el;
         do {
-            matmul_mt(nth, t, w, rs, xq, 1, y);
+            matmul_mt(t, w, rs, xq, 1, y);
             iters++;
         } while ((el = now() - t0) < 0.4);
         double gbs_hot = bytes * (double)iters / el / 1e9;
@@ -112,17 +106,17 @@ int main(int argc, char **argv) {
         iters = 0;
         t0 = now();
         do {
-            matmul_mt(nth, t, w + (size_t)(iters % copies) * bytes, rs, xq, 1, y);
+            matmul_mt(t, w + (size_t)(iters % copies) * bytes, rs, xq, 1, y);
             iters++;
         } while ((el = now() - t0) < 0.6 || iters < copies);
         double gbs_cold = bytes * (double)iters / el / 1e9;
 
         /* GEMM, M = 64 */
-        matmul_mt(nth, t, w, rs, xq, MB, y);
+        matmul_mt(t, w, rs, xq, MB, y);
         iters = 0;
         t0 = now();
         do {
-            matmul_mt(nth, t, w, rs, xq, MB, y);
+            matmul_mt(t, w, rs, xq, MB, y);
             iters++;
         } while ((el = now() - t0) < 0.6);
         double gflops = 2.0 * N * K * MB * iters / el / 1e9;
@@ -132,6 +126,7 @@ int main(int argc, char **argv) {
         free(w);
         free(xq);
     }
+    octo_pool_free(g_pool);
     free(src);
     free(x);
     free(y);

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "tensor/ops.h"
 #include "tensor/types.h"
 #include "testlib.h"
@@ -598,6 +601,54 @@ TEST(prepare_bit_exact) {
     free(x);
 }
 
+/* Kernels must not read past the end of the weights or the activations
+ * (a model file's last tensor can end at the end of its mapping): put both
+ * right before an inaccessible page and run every type and ISA. */
+static void *guarded(size_t bytes, void **base, size_t *maplen) {
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t n = (bytes + pg - 1) / pg * pg;
+    *maplen = n + pg;
+    char *p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    mprotect(p + n, pg, PROT_NONE);
+    *base = p;
+    return p + n - bytes;
+}
+
+TEST(matmul_no_overread) {
+    for (int ii = 0; ii < N_ISAS; ii++) {
+        if (!isa_ok(k_isas[ii])) continue;
+        for (int ti = 0; ti < N_WTYPES; ti++) {
+            octo_type t = k_wtypes[ti];
+            const int64_t bs = octo_type_info(t)->block_size;
+            for (int64_t K = bs == 1 ? 1 : bs; K <= (bs == 1 ? 67 : 5 * bs); K += bs == 1 ? 11 : bs) {
+                const int64_t N = 6, M = 5;
+                wmat w = make_w(t, N, K);
+                float *x = malloc(sizeof(float) * M * K);
+                fill_normal(x, M * K, 1.0f);
+                void *wb = NULL, *xb = NULL;
+                size_t wl, xl;
+                const size_t xsz = octo_matmul_xq_size(t, M, K);
+                uint8_t *wg = guarded(w.rs * N, &wb, &wl);
+                void *xg = guarded(xsz, &xb, &xl);
+                REQUIRE(wg && xg);
+                memcpy(wg, w.q, w.rs * N);
+                octo_matmul_prepare(t, x, K, 0, M, K, xg);
+                float y[30], y1;
+                octo_matmul(t, wg, w.rs, 0, N, K, xg, M, y, N);                   /* batch */
+                octo_matmul(t, wg, w.rs, 0, N, K, (char *)xg + xsz / M * (M - 1), 1, y, N); /* last token */
+                y1 = octo_vec_dot(t, K, wg + w.rs * (N - 1), (char *)xg + xsz / M * (M - 1));
+                CHECK(y1 == y[N - 1]);
+                munmap(wb, wl);
+                munmap(xb, xl);
+                free(x);
+                free_w(&w);
+            }
+        }
+    }
+    isa_restore();
+}
+
 TEST(vector_kernels) {
     static const int64_t ns[] = {0, 1, 7, 15, 16, 17, 33, 64, 100, 1000};
     float *a = malloc(sizeof(float) * 1000), *b = malloc(sizeof(float) * 1000);
@@ -671,5 +722,6 @@ int main(void) {
     RUN(prepare_bit_exact);
     RUN(matmul_vs_reference);
     RUN(matmul_tiling_invariance);
+    RUN(matmul_no_overread);
     return t_finish();
 }

@@ -46,7 +46,8 @@ struct octo_ctx {
     float theta_scale; /* base^(-2/n_rot) */
     float kq_scale;    /* 1/sqrt(head_dim) */
     /* logits */
-    float *logits;   /* [n_batch][n_vocab] */
+    float *logits;   /* [logits_cap][n_vocab]: one row unless all logits were asked for */
+    int logits_cap;
     int n_logits;    /* rows valid in logits */
     int logits_first; /* token index of logits row 0 within the last decode */
     int last_n;       /* tokens in the last decode */
@@ -62,7 +63,8 @@ static void rmsnorm_rows(float *y, const float *x, const float *w, int64_t d, fl
         float *yr = y + r * d;
         double ss = 0;
         for (int64_t i = 0; i < d; i++) ss += (double)(xr[i] * xr[i]);
-        float scale = 1.0f / sqrtf((float)(ss / (double)d + (double)eps));
+        float mean = (float)(ss / (double)d);
+        float scale = 1.0f / sqrtf(mean + eps);
         for (int64_t i = 0; i < d; i++) yr[i] = xr[i] * scale * w[i];
     }
 }
@@ -101,8 +103,6 @@ static float gelu(float x) {
     if (x >= 10.0f) return x;
     return octo_f16_to_f32(g_gelu_table[octo_f32_to_f16(x)]);
 }
-
-static float silu(float x) { return x / (1.0f + expf(-x)); }
 
 /* ------------------------------------------------------------------ */
 
@@ -180,22 +180,17 @@ static void attention(fwd_task *t, int il, int ith, int nth) {
         if (hp->n_swa > 0 && pos - hp->n_swa + 1 > 0) j0 = pos - hp->n_swa + 1;
         int n_kv = pos + 1 - j0;
         const float *q = c->qkv + (size_t)i * qkv_dim + (size_t)h * hd;
-        /* scores over cached rows j0..pos of this kv head */
+        /* scores over cached rows j0..pos of this kv head; rows a sliding
+         * window hides are -inf, so that the exp sums group as llama.cpp's
+         * masked rows do */
         octo_matmul_prepare(OCTO_TYPE_F16, q, hd, 0, 1, hd, h16);
-        octo_matmul(OCTO_TYPE_F16, kc + (size_t)kvh * hd, (size_t)c->kv_k_dim * sizeof(octo_f16), j0, pos + 1, hd,
-                    h16, 1, sc, 0);
+        for (int j = 0; j < j0; j++) sc[j] = -INFINITY;
         float mx = -INFINITY;
         for (int j = j0; j <= pos; j++) {
-            sc[j] *= scale;
+            sc[j] = octo_dot_f16(kc + (size_t)j * c->kv_k_dim + (size_t)kvh * hd, h16, hd) * scale;
             if (sc[j] > mx) mx = sc[j];
         }
-        double sum = 0;
-        for (int j = j0; j <= pos; j++) {
-            float e = expf(sc[j] - mx);
-            sc[j] = e;
-            sum += e;
-        }
-        float inv = (float)(1.0 / sum);
+        float inv = (float)(1.0 / octo_exp_sum_f32(sc, sc, mx, pos + 1));
         for (int j = j0; j <= pos; j++) sc[j] *= inv;
         /* out[d] = p . V^T[d][j0..pos] */
         octo_matmul_prepare(OCTO_TYPE_F16, sc + j0, n_kv, 0, 1, n_kv, h16);
@@ -290,10 +285,12 @@ static void forward_task(void *arg, int ith, int nth) {
         for (long i = lo; i < hi; i++) {
             const float *g = c->ffn + i * 2 * ff, *u = g + ff;
             float *hr = c->h + i * ff;
-            if (hp->act == OCTO_ACT_GELU)
+            if (hp->act == OCTO_ACT_GELU) {
                 for (int64_t j = 0; j < ff; j++) hr[j] = gelu(g[j]) * u[j];
-            else
-                for (int64_t j = 0; j < ff; j++) hr[j] = silu(g[j]) * u[j];
+            } else {
+                octo_silu_f32(hr, g, ff);
+                for (int64_t j = 0; j < ff; j++) hr[j] *= u[j];
+            }
         }
         octo_pool_barrier(pool);
         linear(t, pool, &L->w_down, c->h, n, c->xn, d, ith, nth);
@@ -346,7 +343,8 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     c->ffn = malloc(B * 2 * (size_t)hp->n_ff * sizeof(float));
     c->h = malloc(B * (size_t)hp->n_ff * sizeof(float));
     c->scores = malloc((size_t)nt * c->n_ctx * sizeof(float));
-    c->logits = malloc(B * (size_t)hp->n_vocab * sizeof(float));
+    c->logits_cap = 1;
+    c->logits = malloc((size_t)hp->n_vocab * sizeof(float));
     /* activations are converted for the widest input of any weight type */
     size_t xq = 0;
     const octo_weight *ws[] = {&m->output};
@@ -367,8 +365,8 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     c->xq = aligned_alloc(64, (xq + 63) / 64 * 64);
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->h ||
         !c->att_f16 || !c->scores || !c->logits || !c->xq) {
+        octo_fail("out of memory for an inference context (n_ctx %d, n_batch %d)", c->n_ctx, c->n_batch);
         octo_ctx_free(c);
-        octo_fail("cannot allocate an inference context of %d tokens", c ? 0 : 0);
         return NULL;
     }
     if (hp->act == OCTO_ACT_GELU) pthread_once(&g_gelu_once, gelu_table_init);
@@ -405,6 +403,12 @@ int octo_ctx_decode(octo_ctx *c, const int32_t *tokens, int n, bool all_logits) 
             return octo_fail("decode: token id %d out of range [0, %d)", tokens[i], hp->n_vocab);
     if (all_logits && n > c->n_batch)
         return octo_fail("decode: all logits of %d tokens requested, but the batch holds %d", n, c->n_batch);
+    if (all_logits && n > c->logits_cap) {
+        float *l = realloc(c->logits, (size_t)n * hp->n_vocab * sizeof(float));
+        if (!l) return octo_fail("decode: out of memory for the logits of %d tokens", n);
+        c->logits = l;
+        c->logits_cap = n;
+    }
     c->n_logits = 0;
     c->last_n = n;
     for (int done = 0; done < n; done += c->n_batch) {

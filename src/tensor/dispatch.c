@@ -26,10 +26,11 @@ static const char *const k_isa_names[ISA_N] = {"scalar", "avx2", "avx512", "neon
 static octo_kernels g_full[ISA_N];  /* completed tables */
 static bool g_avail[ISA_N];         /* compiled in and usable on this CPU */
 static const octo_kernels *g_active; /* accessed with __atomic builtins */
+static const octo_kernels *g_default; /* the start-up choice, OCTO_ISA honoured */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 /* Fill the NULL entries of *t from *base. */
-static void complete(octo_kernels *t, const octo_kernels *base) {
+__attribute__((unused)) static void complete(octo_kernels *t, const octo_kernels *base) {
     for (int i = 0; i < OCTO_TYPE_COUNT; i++) {
         if (!t->gemm[i]) t->gemm[i] = base->gemm[i];
         if (!t->act[i]) t->act[i] = base->act[i];
@@ -37,6 +38,9 @@ static void complete(octo_kernels *t, const octo_kernels *base) {
     if (!t->dot_f32) t->dot_f32 = base->dot_f32;
     if (!t->axpy_f32) t->axpy_f32 = base->axpy_f32;
     if (!t->scale_f32) t->scale_f32 = base->scale_f32;
+    if (!t->silu_f32) t->silu_f32 = base->silu_f32;
+    if (!t->exp_sum_f32) t->exp_sum_f32 = base->exp_sum_f32;
+    if (!t->dot_f16_4acc) t->dot_f16_4acc = base->dot_f16_4acc;
 }
 
 #ifdef HAVE_X86
@@ -98,7 +102,8 @@ static void init(void) {
         else
             fprintf(stderr, "octo: OCTO_ISA=%s is not available here; using %s\n", env, k_isa_names[best]);
     }
-    __atomic_store_n(&g_active, &g_full[best], __ATOMIC_RELEASE);
+    g_default = &g_full[best];
+    __atomic_store_n(&g_active, g_default, __ATOMIC_RELEASE);
 }
 
 const octo_kernels *octo_kernels_get(void) {
@@ -114,20 +119,37 @@ int octo_kernel_set_isa(const char *isa) {
     octo_kernels_get();
     if (!isa) return -1;
     if (strcmp(isa, "auto") == 0) {
-        static const int order[] = {ISA_NEON, ISA_AVX512, ISA_AVX2, ISA_SCALAR};
-        for (int j = 0; j < 4; j++) {
-            int i = order[j];
-            if (g_avail[i]) {
-                __atomic_store_n(&g_active, &g_full[i], __ATOMIC_RELEASE);
-                return 0;
-            }
-        }
+        __atomic_store_n(&g_active, g_default, __ATOMIC_RELEASE);
         return 0;
     }
     int i = isa_from_name(isa);
     if (i < 0 || !g_avail[i]) return -1;
     __atomic_store_n(&g_active, &g_full[i], __ATOMIC_RELEASE);
     return 0;
+}
+
+/* ---- per-thread scratch ---- */
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local void *g_scratch;
+static _Thread_local size_t g_scratch_cap;
+
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, free); }
+
+void *octo_kernel_scratch(size_t bytes) {
+    if (bytes <= g_scratch_cap) return g_scratch;
+    free(g_scratch);
+    g_scratch_cap = (bytes + 4095) & ~(size_t)4095;
+    g_scratch = aligned_alloc(64, g_scratch_cap);
+    if (!g_scratch) {
+        fprintf(stderr, "octo: out of memory (%zu bytes of kernel scratch)\n", g_scratch_cap);
+        abort();
+    }
+    /* the key's destructor frees the buffer when the thread exits */
+    pthread_once(&g_scratch_once, scratch_key_init);
+    pthread_setspecific(g_scratch_key, g_scratch);
+    return g_scratch;
 }
 
 /* ---- ops.h entry points ---- */
@@ -175,3 +197,10 @@ float octo_dot_f32(const float *a, const float *b, int64_t n) { return octo_kern
 void octo_axpy_f32(float *y, float a, const float *x, int64_t n) { octo_kernels_get()->axpy_f32(y, a, x, n); }
 
 void octo_scale_f32(float *y, float a, int64_t n) { octo_kernels_get()->scale_f32(y, a, n); }
+
+float octo_expf(float x) { return octo_expf_poly(x); }
+void octo_silu_f32(float *y, const float *x, int64_t n) { octo_kernels_get()->silu_f32(y, x, n); }
+double octo_exp_sum_f32(float *y, const float *x, float max, int64_t n) {
+    return octo_kernels_get()->exp_sum_f32(y, x, max, n);
+}
+float octo_dot_f16(const octo_f16 *a, const octo_f16 *b, int64_t n) { return octo_kernels_get()->dot_f16_4acc(a, b, n); }

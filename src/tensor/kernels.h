@@ -33,7 +33,27 @@ typedef struct octo_kernels {
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     void (*scale_f32)(float *y, float a, int64_t n);
+    /* exp-based activations, bit-identical on every ISA (see ops.h) */
+    void (*silu_f32)(float *y, const float *x, int64_t n);
+    double (*exp_sum_f32)(float *y, const float *x, float max, int64_t n);
+    float (*dot_f16_4acc)(const octo_f16 *a, const octo_f16 *b, int64_t n);
 } octo_kernels;
+
+/* The exponential of ggml's CPU backend (ARM's optimized-routines
+ * polynomial, max error 1.5 ulp), written with fmaf so that every ISA
+ * computes the same bits: SIMD twins do the same operations lane-wise. */
+static inline float octo_expf_poly(float x) {
+    const float shift = 0x1.8p23f;
+    float z = __builtin_fmaf(x, 0x1.715476p+0f, shift); /* x / ln2, rounded to an integer in the low bits */
+    float n = z - shift;
+    float b = __builtin_fmaf(-n, 0x1.7f7d1cp-20f, __builtin_fmaf(-n, 0x1.62e4p-1f, x)); /* x - n ln2 */
+    float u = b * b;
+    float j = __builtin_fmaf(__builtin_fmaf(__builtin_fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                            __builtin_fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                             u, __builtin_fmaf(0x1.ffffecp-1f, b, 1.0f));
+    if (__builtin_fabsf(n) > 192.0f || n != n) return n <= 0.0f || n != n ? 0.0f : __builtin_inff();
+    return __builtin_scalbnf(j, (int)n);
+}
 
 /* Per-ISA tables; each is partial (NULL = inherit). */
 extern const octo_kernels octo_kernels_scalar;
@@ -47,6 +67,11 @@ extern const octo_kernels octo_kernels_neon;
 
 /* The table in use (never NULL). */
 const octo_kernels *octo_kernels_get(void);
+
+/* A per-thread buffer of at least `bytes` bytes, 64-byte aligned, for data a
+ * kernel prepares once per call (activations re-laid for a tile).  Valid
+ * until the same thread asks again; freed when the thread exits. */
+void *octo_kernel_scratch(size_t bytes);
 
 /* ---- reference quantizers (quant.c), ggml's *_ref ---- */
 void octo_quantize_row_q8_0_ref(const float *x, block_q8_0 *y, int64_t k);

@@ -57,11 +57,33 @@ float octo_dot_f32(const float *a, const float *b, int64_t n);
 void octo_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */
 void octo_scale_f32(float *y, float a, int64_t n);                 /* y *= a */
 
+/* ---- activations with ggml's exponential ----
+ * exp is computed with the polynomial of ggml's CPU backend rather than
+ * libm's expf, and sums in the order ggml's softmax uses, so that values
+ * that are next rounded to F16 or to 8 bits round the same way as in
+ * llama.cpp; every ISA gives the same bits. */
+float octo_expf(float x);
+/* y = x / (1 + exp(-x)): the first n - n%16 values with the polynomial
+ * exp, the tail with libm's expf, as ggml_vec_silu_f32. */
+void octo_silu_f32(float *y, const float *x, int64_t n);
+/* y[i] = exp(x[i] - max), returns sum(y) as ggml_vec_soft_max_f32 forms it:
+ * each group of 16 summed as a float tree, the groups added in double; a
+ * last partial group is summed as if padded with zeros (llama.cpp pads the
+ * row of cached positions with masked ones). */
+double octo_exp_sum_f32(float *y, const float *x, float max, int64_t n);
+
+/* Dot product of two F16 vectors in the order of ggml_vec_dot_f16: four
+ * 16-lane accumulators over steps of 64 elements, reduced as a tree, the
+ * remaining n % 64 products added one by one in double.  Attention scores
+ * q.k use it, as llama.cpp does, so that they round identically. */
+float octo_dot_f16(const octo_f16 *a, const octo_f16 *b, int64_t n);
+
 /* Which implementation runs: "scalar", "avx2", "avx512", "neon". */
 const char *octo_kernel_isa(void);
 /* Force an implementation (for tests and benchmarks): returns 0, or -1 if
  * that ISA is not compiled in or not supported by this CPU. The environment
- * variable OCTO_ISA does the same at start-up. */
+ * variable OCTO_ISA does the same at start-up; "auto" returns to the
+ * start-up choice (the best available, or OCTO_ISA's). */
 int octo_kernel_set_isa(const char *isa);
 
 #endif

@@ -1,5 +1,568 @@
-/* stub */
+/* ops_avx2.c - kernels for x86-64 with AVX2, FMA and F16C (no AVX-512).
+ *
+ * Same structure as ops_avx512.c at half the width and with 16 registers:
+ * register tiles of up to 4 weight rows x 2 tokens, each output computed by
+ * the same operation sequence whatever tile it is in, weights fetched ahead
+ * into L2 during generation.  Without VNNI the
+ * byte products go through vpmaddubsw (unsigned x signed -> int16 pairs)
+ * and vpmaddwd (-> int32), arranged so that no int16 can saturate:
+ *  - Q4_0: nibbles 0..15 times x, minus 8*sum(x) per block;
+ *  - Q8_0: |x| times sign(w, x) (ggml's sign trick), since a signed weight
+ *    cannot be the unsigned operand;
+ *  - K-quants: unsigned 4- or 6-bit values times x, the sub-block scale
+ *    applied by vpmaddwd.
+ * All integer sums are exact; block sums are scaled by d_w*d_x in float.
+ */
 #include "tensor/kernels.h"
+
 #if defined(__x86_64__) && !defined(OCTO_NO_SIMD)
-const octo_kernels octo_kernels_avx2 = {.name = "avx2"};
+
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "ops_avx2.c needs -mavx2 -mfma -mf16c"
+#endif
+
+#include <immintrin.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 8")
+
+#define RT 4 /* weight rows per tile */
+#define CT 2 /* tokens per tile */
+
+INLINE float f16(octo_f16 h) { return _cvtsh_ss(h); }
+
+/* Sum of the 8 lanes in a fixed order. */
+INLINE float hsum(__m256 v) {
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    b = _mm_add_ss(b, _mm_movehdup_ps(b));
+    return _mm_cvtss_f32(b);
+}
+
+INLINE __m256i mask_first(int64_t n) { /* lanes [0, n) set, n in 0..8 */
+    static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
+}
+
+/* Long rows stream well on their own; short ones are fetched a tile ahead
+ * into L2 (see ops_avx512.c). */
+INLINE size_t prefetch_dist(const int R, size_t ws) {
+    const size_t step = R * ws;
+    if (step == 0) return 0;
+    return step >= 4096 ? step : (4096 / step + 1) * step;
+}
+INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, const int len, size_t dist) {
+    UNROLL for (int r = 0; r < R; r++) {
+        const char *p = W + r * ws + off + dist;
+        UNROLL for (int o = 0; o < len; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+        if (len % 64 != 0 || len < 64) _mm_prefetch(p + len - 1, _MM_HINT_T1);
+    }
+}
+
+#define CALL_RC(TILE, r, c, ...)             \
+    switch ((r) * 8 + (c)) {                 \
+    case 9: TILE(1, 1, __VA_ARGS__); break;  \
+    case 10: TILE(1, 2, __VA_ARGS__); break; \
+    case 17: TILE(2, 1, __VA_ARGS__); break; \
+    case 18: TILE(2, 2, __VA_ARGS__); break; \
+    case 25: TILE(3, 1, __VA_ARGS__); break; \
+    case 26: TILE(3, 2, __VA_ARGS__); break; \
+    case 33: TILE(4, 1, __VA_ARGS__); break; \
+    default: TILE(4, 2, __VA_ARGS__); break; \
+    }
+
+#define DEFINE_GEMM(NAME, TILE)                                                                               \
+    static void NAME(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs, \
+                     int64_t M, float *y, int64_t ys) {                                                       \
+        const char *w = (const char *)W, *x = (const char *)xq;                                              \
+        for (int64_t n = n0; n < n1; n += RT) {                                                              \
+            const int r = n1 - n < RT ? (int)(n1 - n) : RT;                                                  \
+            for (int64_t m = 0; m < M; m += CT) {                                                            \
+                const int c = M - m < CT ? (int)(M - m) : CT;                                                \
+                CALL_RC(TILE, r, c, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys);                  \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+
+/* ================================================================ F32, F16, BF16
+ * One template: LOAD(p, k) gives 8 floats from element k of row p, and
+ * LOADT the same with only the first n lanes read (the rest zero). */
+
+INLINE __m256 ld_f32(const char *p, int64_t k) { return _mm256_loadu_ps((const float *)p + k); }
+INLINE __m256 ldt_f32(const char *p, int64_t k, int64_t n) {
+    return _mm256_maskload_ps((const float *)p + k, mask_first(n));
+}
+INLINE __m256 ld_f16(const char *p, int64_t k) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const octo_f16 *)p + k)));
+}
+INLINE __m256 ldt_f16(const char *p, int64_t k, int64_t n) {
+    uint16_t t[8] = {0};
+    memcpy(t, (const octo_f16 *)p + k, (size_t)n * 2);
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t));
+}
+INLINE __m256 ld_bf16(const char *p, int64_t k) {
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const octo_bf16 *)p + k));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+INLINE __m256 ldt_bf16(const char *p, int64_t k, int64_t n) {
+    uint16_t t[8] = {0};
+    memcpy(t, (const octo_bf16 *)p + k, (size_t)n * 2);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)t)), 16));
+}
+
+#define DEFINE_FLOAT_TILE(NAME, LD, LDT, ESIZE)                                                                    \
+    INLINE void NAME(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,     \
+                     float *y, int64_t ys) {                                                                       \
+        __m256 acc[RT][CT];                                                                                        \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();   \
+        const size_t pd = prefetch_dist(R, ws);                                                                    \
+        int64_t k = 0;                                                                                             \
+        for (; k + 8 <= K; k += 8) {                                                                               \
+            if (C == 1 && (k * ESIZE) % 64 == 0) prefetch_rows(R, W, ws, k * ESIZE, 64, pd);                       \
+            __m256 xv[CT];                                                                                         \
+            UNROLL for (int c = 0; c < C; c++) xv[c] = LD(X + c * xs, k);                                         \
+            UNROLL for (int r = 0; r < R; r++) {                                                                   \
+                const __m256 wv = LD(W + r * ws, k);                                                               \
+                UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);             \
+            }                                                                                                      \
+        }                                                                                                          \
+        if (k < K) {                                                                                               \
+            __m256 xv[CT];                                                                                         \
+            UNROLL for (int c = 0; c < C; c++) xv[c] = LDT(X + c * xs, k, K - k);                                 \
+            UNROLL for (int r = 0; r < R; r++) {                                                                   \
+                const __m256 wv = LDT(W + r * ws, k, K - k);                                                       \
+                UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);             \
+            }                                                                                                      \
+        }                                                                                                          \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);   \
+    }
+
+DEFINE_FLOAT_TILE(tile_f32, ld_f32, ldt_f32, 4)
+DEFINE_FLOAT_TILE(tile_f16, ld_f16, ldt_f16, 2)
+DEFINE_FLOAT_TILE(tile_bf16, ld_bf16, ldt_bf16, 2)
+DEFINE_GEMM(gemm_f32, tile_f32)
+DEFINE_GEMM(gemm_f16, tile_f16)
+DEFINE_GEMM(gemm_bf16, tile_bf16)
+
+/* ================================================================ Q8_0 / Q4_0 x Q8_0
+ *
+ * Work unit: a pair of blocks in two ymm with the blocks' halves side by
+ * side: v0 = [b0 values 0-15 | b1 values 0-15], v1 = [b0 16-31 | b1 16-31].
+ * A Q4_0 pair unpacks into exactly this (low nibbles, high nibbles), the
+ * int16 products of v0 and v1 can be added before widening, and the int32
+ * result has block b0 in lanes 0-3 and b1 in 4-7: one conversion and one
+ * scaling per pair of blocks.  An odd last block is a pair whose second
+ * block is zero.  The token side (values re-laid, 8*sum(x) for the Q4_0
+ * correction, |x| for the Q8_0 sign trick, scales) is prepared once per
+ * token and block of rows.
+ */
+typedef struct {
+    __m256i x[2], ax[2]; /* values; |values| (Q8_0 weights only) */
+    __m256i corr;        /* 8*sum(x) per int32 lane (Q4_0 weights only) */
+    __m256 xd;           /* [d0 x4, d1 x4] */
+} q80_tok;
+
+/* The two halves of blocks b[0], b[1] (b[1] only if two) of 32 int8. */
+INLINE void q8_halves(const int8_t *q0, const int8_t *q1, const bool single, __m256i *v0, __m256i *v1) {
+    const __m128i a0 = _mm_loadu_si128((const __m128i *)q0), a1 = _mm_loadu_si128((const __m128i *)(q0 + 16));
+    const __m128i b0 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)q1);
+    const __m128i b1 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)(q1 + 16));
+    *v0 = _mm256_set_m128i(b0, a0);
+    *v1 = _mm256_set_m128i(b1, a1);
+}
+
+INLINE __m256 pair_scales(octo_f16 d0, octo_f16 d1, const bool single) {
+    return _mm256_set_m128(_mm_set1_ps(single ? 0.0f : f16(d1)), _mm_set1_ps(f16(d0)));
+}
+
+INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
+    const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
+    for (int64_t ib = 0, p = 0; ib < nb; ib += 2, p++) {
+        const bool single = ib + 1 == nb;
+        q8_halves(xb[ib].qs, single ? NULL : xb[ib + 1].qs, single, &t[p].x[0], &t[p].x[1]);
+        t[p].ax[0] = _mm256_abs_epi8(t[p].x[0]);
+        t[p].ax[1] = _mm256_abs_epi8(t[p].x[1]);
+        const __m256i s16 =
+            _mm256_add_epi16(_mm256_maddubs_epi16(eight, t[p].x[0]), _mm256_maddubs_epi16(eight, t[p].x[1]));
+        t[p].corr = WQ4 ? _mm256_madd_epi16(s16, ones) : _mm256_setzero_si256();
+        t[p].xd = pair_scales(xb[ib].d, single ? 0 : xb[ib + 1].d, single);
+    }
+}
+
+INLINE void q80_step(const int R, const int C, const bool WQ4, const bool single, const char *W, size_t ws,
+                     const q80_tok *tok, int64_t np, int64_t ib, __m256 acc[RT][CT]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    UNROLL for (int r = 0; r < R; r++) {
+        __m256i w0, w1;
+        __m256 wd;
+        if (WQ4) {
+            const block_q4_0 *b = (const block_q4_0 *)(W + r * ws) + ib;
+            const __m128i q0 = _mm_loadu_si128((const __m128i *)b[0].qs);
+            const __m128i q1 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)b[1].qs);
+            const __m256i q = _mm256_set_m128i(q1, q0);
+            const __m256i m4 = _mm256_set1_epi8(0x0F);
+            w0 = _mm256_and_si256(q, m4);
+            w1 = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            wd = pair_scales(b[0].d, single ? 0 : b[1].d, single);
+        } else {
+            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + ib;
+            q8_halves(b[0].qs, single ? NULL : b[1].qs, single, &w0, &w1);
+            wd = pair_scales(b[0].d, single ? 0 : b[1].d, single);
+        }
+        UNROLL for (int c = 0; c < C; c++) {
+            const q80_tok *t = tok + c * np + ib / 2;
+            __m256i s;
+            if (WQ4) { /* 15*127*2*2 fits int16 */
+                const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(w0, t->x[0]), _mm256_maddubs_epi16(w1, t->x[1]));
+                s = _mm256_sub_epi32(_mm256_madd_epi16(p, ones), t->corr);
+            } else { /* 127*127*2 fits int16, twice that does not: widen each */
+                const __m256i p0 = _mm256_maddubs_epi16(t->ax[0], _mm256_sign_epi8(w0, t->x[0]));
+                const __m256i p1 = _mm256_maddubs_epi16(t->ax[1], _mm256_sign_epi8(w1, t->x[1]));
+                s = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones));
+            }
+            acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wd, t->xd), acc[r][c]);
+        }
+    }
+}
+
+INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
+                     int64_t K, float *y, int64_t ys) {
+    __m256 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const int64_t nb = K / 32, np = (nb + 1) / 2;
+    const size_t pd = prefetch_dist(R, ws);
+    int64_t ib = 0;
+    for (; ib + 2 <= nb; ib += 2) {
+        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
+        q80_step(R, C, WQ4, false, W, ws, tok, np, ib, acc);
+    }
+    if (ib < nb) q80_step(R, C, WQ4, true, W, ws, tok, np, ib, acc);
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+
+
+#define ROW_BLOCK 64 /* rows kept in L2 while all token tiles pass */
+
+INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
+                     size_t xs, int64_t M, float *y, int64_t ys) {
+    const int64_t nb = K / 32, np = (nb + 1) / 2;
+    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)np);
+    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
+    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
+        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
+        for (int64_t m = 0; m < M; m += CT) {
+            const int c = M - m < CT ? (int)(M - m) : CT;
+            for (int i = 0; i < c; i++)
+                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * np);
+            for (int64_t n = b0; n < b1; n += RT) {
+                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
+                CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
+            }
+        }
+    }
+}
+
+static void gemm_q8_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                      int64_t M, float *y, int64_t ys) {
+    gemm_q80(false, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
+static void gemm_q4_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                      int64_t M, float *y, int64_t ys) {
+    gemm_q80(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
+
+/* ================================================================ K-quants x Q8_K */
+
+/* 12 bytes of Q4_K scales -> 8 scales and 8 mins (ggml's utmp unpacking). */
+INLINE void q4k_scales(const uint8_t *s12, uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t u[4];
+    memcpy(u, s12, 12);
+    const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
+    const uint32_t mins_lo = u[1] & km1;
+    u[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
+    u[0] &= km1;
+    memcpy(sc, u, 8);
+    memcpy(mn, &mins_lo, 4);
+    memcpy(mn + 4, &u[3], 4);
+}
+
+/* Q4_K: the scale part per (row, token) accumulates in a vector; the min
+ * part (dmin * sum of mins times sub-block sums of x, 8 products per
+ * super-block) is reduced to one integer and accumulated separately. */
+INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                      float *y, int64_t ys) {
+    __m256 acc[RT][CT];
+    float accm[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {
+            acc[r][c] = _mm256_setzero_ps();
+            accm[r][c] = 0.0f;
+        }
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const size_t pd = prefetch_dist(R, ws);
+    for (int64_t i = 0; i < K / QK_K; i++) {
+        if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q4_K), sizeof(block_q4_K), pd);
+        __m128i b8[CT]; /* sums of x over each 32-value sub-block, as int16 */
+        UNROLL for (int c = 0; c < C; c++) {
+            const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+            const __m256i p = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xb->bsums), _mm256_set1_epi16(1));
+            b8[c] = _mm_packs_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+        }
+        UNROLL for (int r = 0; r < R; r++) {
+            const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
+            uint8_t sc[8], mn[8];
+            q4k_scales(b->scales, sc, mn);
+            uint64_t mn64;
+            memcpy(&mn64, mn, 8);
+            const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn64));
+            const float d = f16(b->d), dmin = f16(b->dmin);
+            __m256i t[CT];
+            UNROLL for (int c = 0; c < C; c++) t[c] = _mm256_setzero_si256();
+            UNROLL for (int j = 0; j < 4; j++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
+                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                const __m256i s0 = _mm256_set1_epi16(sc[2 * j]), s1 = _mm256_set1_epi16(sc[2 * j + 1]);
+                UNROLL for (int c = 0; c < C; c++) {
+                    const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                    const __m256i x0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
+                    const __m256i x1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
+                    t[c] = _mm256_add_epi32(t[c], _mm256_madd_epi16(_mm256_maddubs_epi16(lo, x0), s0));
+                    t[c] = _mm256_add_epi32(t[c], _mm256_madd_epi16(_mm256_maddubs_epi16(hi, x1), s1));
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++) {
+                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t[c]), _mm256_set1_ps(d * xb->d), acc[r][c]);
+                __m128i m = _mm_madd_epi16(mn16, b8[c]);
+                m = _mm_hadd_epi32(m, m);
+                m = _mm_hadd_epi32(m, m);
+                accm[r][c] += (dmin * xb->d) * (float)_mm_cvtsi128_si32(m);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] =
+        hsum(acc[r][c]) - accm[r][c];
+}
+DEFINE_GEMM(gemm_q4_K, tile_q4_K)
+
+/* Q6_K: values q in 0..63 mean q-32; sum(sc*(q-32)*x) = sum(sc*q*x) -
+ * 32*sum_g(sc_g*bsum_g), the second part one vpmaddwd per row and token. */
+INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
+                      float *y, int64_t ys) {
+    __m256 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    /* control to spread int16 entry w of a 128-bit lane over that lane */
+    const size_t pd = prefetch_dist(R, ws);
+    for (int64_t i = 0; i < K / QK_K; i++) {
+        if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q6_K), sizeof(block_q6_K), pd);
+        UNROLL for (int r = 0; r < R; r++) {
+            const block_q6_K *b = (const block_q6_K *)(W + r * ws) + i;
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            const __m256i corr = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5);
+            const float d = f16(b->d);
+            __m256i t[CT];
+            UNROLL for (int c = 0; c < C; c++) {
+                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                t[c] = _mm256_madd_epi16(corr, _mm256_loadu_si256((const __m256i *)xb->bsums));
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+                UNROLL for (int j = 0; j < 4; j++) {
+                    __m256i v;
+                    if (j == 0) v = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+                    else if (j == 1) v = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+                    else if (j == 2) v = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m30));
+                    else v = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+                    /* values 128h + 32j .. +31: scales g = 8h + 2j and g+1 */
+                    const int g = 8 * h + 2 * j;
+                    const __m256i s = _mm256_set_m128i(_mm_set1_epi16(b->scales[g + 1]), _mm_set1_epi16(b->scales[g]));
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                        const __m256i xv = _mm256_loadu_si256((const __m256i *)(xb->qs + 128 * h + 32 * j));
+                        t[c] = _mm256_add_epi32(t[c], _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++) {
+                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t[c]), _mm256_set1_ps(d * xb->d), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+}
+DEFINE_GEMM(gemm_q6_K, tile_q6_K)
+
+/* ================================================================ activation conversion (reference bytes) */
+
+INLINE __m256 round_half_away(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, _mm256_set1_ps(-0.0f)));
+    return _mm256_add_ps(t, _mm256_and_ps(up, one));
+}
+
+/* 32 int32 (values in int8 range) -> 32 int8 in order. */
+INLINE __m256i pack32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+    return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+INLINE float hmax(__m256 v) {
+    __m128 b = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+    b = _mm_max_ss(b, _mm_movehdup_ps(b));
+    return _mm_cvtss_f32(b);
+}
+
+static void act_q8_0(const float *x, void *dst, int64_t K) {
+    block_q8_0 *y = dst;
+    const __m256 sgn = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < K / 32; i++) {
+        __m256 v[4], am = _mm256_setzero_ps();
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_loadu_ps(x + 32 * i + 8 * j);
+            am = _mm256_max_ps(am, _mm256_andnot_ps(sgn, v[j]));
+        }
+        const float amax = hmax(am);
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        const __m256 s = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int j = 0; j < 4; j++) q[j] = _mm256_cvttps_epi32(round_half_away(_mm256_mul_ps(v[j], s)));
+        _mm256_storeu_si256((__m256i *)y[i].qs, pack32(q[0], q[1], q[2], q[3]));
+    }
+}
+
+static void act_q8_K(const float *x, void *dst, int64_t K) {
+    block_q8_K *y = dst;
+    const __m256 sgn = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < K / QK_K; i++, x += QK_K) {
+        __m256 am = _mm256_setzero_ps();
+        for (int j = 0; j < QK_K; j += 8) am = _mm256_max_ps(am, _mm256_andnot_ps(sgn, _mm256_loadu_ps(x + j)));
+        const float amax = hmax(am);
+        if (!amax) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        float max = 0; /* the first value of largest magnitude, as the reference */
+        for (int j = 0; j < QK_K; j++)
+            if (__builtin_fabsf(x[j]) == amax) {
+                max = x[j];
+                break;
+            }
+        const float iscale = -127.f / max;
+        const __m256 s = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int j = 0; j < QK_K; j += 32) {
+            __m256i q[4];
+            for (int k = 0; k < 4; k++) /* cvtps rounds to nearest even, like nearest_int */
+                q[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * k), s)), lim);
+            _mm256_storeu_si256((__m256i *)(y[i].qs + j), pack32(q[0], q[1], q[2], q[3]));
+            for (int g = 0; g < 2; g++) {
+                __m256i t = _mm256_add_epi32(q[2 * g], q[2 * g + 1]);
+                __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+                u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0x4e));
+                u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0xb1));
+                y[i].bsums[j / 16 + g] = (int16_t)_mm_cvtsi128_si32(u);
+            }
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+static void act_f16(const float *x, void *dst, int64_t K) {
+    octo_f16 *d = dst;
+    int64_t k = 0;
+    for (; k + 8 <= K; k += 8)
+        _mm_storeu_si128((__m128i *)(d + k), _mm256_cvtps_ph(_mm256_loadu_ps(x + k), _MM_FROUND_TO_NEAREST_INT));
+    for (; k < K; k++) d[k] = octo_f32_to_f16(x[k]);
+}
+
+static void act_bf16(const float *x, void *dst, int64_t K) {
+    octo_bf16 *d = dst;
+    int64_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        const __m256i u = _mm256_loadu_si256((const __m256i *)(x + k));
+        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+        const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+        /* NaN: |u| > 0x7f800000 (signed compare is fine, both are positive) */
+        const __m256i nan =
+            _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
+        const __m256i qn = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(64));
+        const __m256i v = _mm256_blendv_epi8(r, qn, nan);
+        const __m128i p = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storeu_si128((__m128i *)(d + k), p);
+    }
+    for (; k < K; k++) d[k] = octo_f32_to_bf16(x[k]);
+}
+
+/* ================================================================ F32 vector kernels */
+
+static float vdot_f32(const float *a, const float *b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i < n; i += 8) {
+        const __m256i mk = mask_first(n - i < 8 ? n - i : 8);
+        s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, mk), _mm256_maskload_ps(b + i, mk), s0);
+    }
+    return hsum(_mm256_add_ps(s0, s1));
+}
+
+static void vaxpy_f32(float *y, float a, const float *x, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    if (i < n) {
+        const __m256i mk = mask_first(n - i);
+        const __m256 r = _mm256_fmadd_ps(va, _mm256_maskload_ps(x + i, mk), _mm256_maskload_ps(y + i, mk));
+        _mm256_maskstore_ps(y + i, mk, r);
+    }
+}
+
+static void vscale_f32(float *y, float a, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+    if (i < n) {
+        const __m256i mk = mask_first(n - i);
+        _mm256_maskstore_ps(y + i, mk, _mm256_mul_ps(va, _mm256_maskload_ps(y + i, mk)));
+    }
+}
+
+const octo_kernels octo_kernels_avx2 = {
+    .name = "avx2",
+    .gemm =
+        {
+            [OCTO_TYPE_F32] = gemm_f32,
+            [OCTO_TYPE_F16] = gemm_f16,
+            [OCTO_TYPE_BF16] = gemm_bf16,
+            [OCTO_TYPE_Q8_0] = gemm_q8_0,
+            [OCTO_TYPE_Q4_0] = gemm_q4_0,
+            [OCTO_TYPE_Q4_K] = gemm_q4_K,
+            [OCTO_TYPE_Q6_K] = gemm_q6_K,
+        },
+    .act =
+        {
+            [OCTO_TYPE_F16] = act_f16,
+            [OCTO_TYPE_BF16] = act_bf16,
+            [OCTO_TYPE_Q8_0] = act_q8_0,
+            [OCTO_TYPE_Q8_K] = act_q8_K,
+        },
+    .dot_f32 = vdot_f32,
+    .axpy_f32 = vaxpy_f32,
+    .scale_f32 = vscale_f32,
+};
+
 #endif

@@ -3,7 +3,14 @@
  * Matrix products are computed in register tiles of up to 4 weight rows x 4
  * tokens: each weight block is unpacked once and used for every token of the
  * tile, each activation block once for every row.  With M = 1 (generation)
- * the tile is 4 rows x 1 token and the loop just streams the weights.
+ * the tile is 4 rows x 1 token and the loop streams the weights, fetching
+ * ahead into L2.  For Q8_0/Q4_0 and Q4_K the per-token work (re-laying the
+ * activations, their sums and scales) is done once per token and block of
+ * 64 rows into a per-thread scratch buffer rather than once per tile.
+ *
+ * On Zen 4 nearly every 512-bit operation used here issues at one per
+ * cycle, so the count of vector operations per weight byte is what sets
+ * the speed; the layouts below are chosen to keep it low.
  *
  * Numerics: every output y[n][m] is computed by the same sequence of
  * operations whatever tile it lands in (its own accumulator, the same lane
@@ -37,8 +44,6 @@
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
-
-
 #define UNROLL _Pragma("GCC unroll 8")
 
 /* Largest tile; the drivers below instantiate every shape up to it. */
@@ -62,9 +67,9 @@ INLINE float hsum(__m512 v) {
  * rows dist bytes further on are requested into L2 (into L1 would occupy
  * the fill buffers the demand loads need). */
 INLINE size_t prefetch_dist(const int R, size_t ws) {
-    size_t d = R * ws;
-    while (d < 4096) d += R * ws;
-    return d;
+    const size_t step = R * ws;
+    if (step == 0) return 0; /* a single row (octo_vec_dot): nothing follows */
+    return step >= 4096 ? step : (4096 / step + 1) * step;
 }
 INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, const int len, size_t dist) {
     UNROLL for (int r = 0; r < R; r++) {
@@ -181,7 +186,8 @@ DEFINE_GEMM(gemm_f16, tile_f16)
 
 /* ================================================================ BF16 */
 
-/* vdpbf16ps: each float lane accumulates two bf16 products. */
+/* vdpbf16ps: each float lane accumulates two bf16 products (rounding after
+ * each addition, and treating bf16 subnormals, |x| < 1.2e-38, as zero). */
 INLINE void tile_bf16(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
                       float *y, int64_t ys) {
     __m512 acc[RT][CT];
@@ -214,105 +220,172 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
 
 /* ================================================================ Q8_0 / Q4_0 x Q8_0
  *
- * Work unit: a pair of blocks (64 values) in one zmm; lanes 0-7 belong to
- * the first block, 8-15 to the second, and the scale vector holds d0 in
- * lanes 0-7 and d1 in lanes 8-15.  An odd last block runs through the same
- * code with the second half zero (values and scales).
+ * Work unit: a quad of blocks (128 values) in two zmm: v0 holds values
+ * 0-15 of blocks 0..3 (one block per 128-bit lane), v1 values 16-31.  A
+ * Q4_0 quad unpacks into exactly this (low nibbles, high nibbles), and
+ * since int32 lane l of both belongs to block l/4, the two vpdpbusd chain
+ * into one accumulator: per row, token and 128 values, two vpdpbusd, one
+ * conversion to float and one scaling by [d0 x4, d1 x4, d2 x4, d3 x4].
+ * The last 1-3 blocks of a row run through the same code with the missing
+ * blocks zero (values and scales), so every output sees the same steps.
  */
 
-static const uint16_t k_idx_q4_0_qs[32] __attribute__((aligned(64))) = {
-    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 10, 11, 12, 13, 14, 15, 16, 17};
-static const uint16_t k_idx_q4_0_d[32] __attribute__((aligned(64))) = {0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9};
-static const uint16_t k_idx_q8_0_d[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  0,  0,  0,  0,
-                                                                       17, 17, 17, 17, 17, 17, 17, 17};
-static const int64_t k_shift_hi_nibble[8] __attribute__((aligned(64))) = {0, 0, 4, 4, 0, 0, 4, 4};
+/* word indices into 36 bytes of two Q4_0 blocks (d0, q0[16], d1, q1[16]):
+ * the quants of four blocks from two such registers (second: index + 32),
+ * and their scales */
+static const uint16_t k_idx_q4_0_qs4[32] __attribute__((aligned(64))) = {
+    1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 33, 34, 35, 36, 37, 38, 39, 40, 42, 43, 44, 45, 46, 47, 48, 49};
+static const uint16_t k_idx_q4_0_d4[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  9,  9,  9,  9,
+                                                                        32, 32, 32, 32, 41, 41, 41, 41};
+/* Q8_0 (34-byte blocks): values 0-15 of blocks 0,1 from 64 bytes at the
+ * first block (words 1-8, 18-25) and 2,3 from 64 bytes at the third; values
+ * 16-31 from the same places 4 bytes on (words 7-14, 24-31); scales. */
+static const uint16_t k_idx_q8_0_lo4[32] __attribute__((aligned(64))) = {
+    1, 2, 3, 4, 5, 6, 7, 8, 18, 19, 20, 21, 22, 23, 24, 25, 33, 34, 35, 36, 37, 38, 39, 40, 50, 51, 52, 53, 54, 55, 56, 57};
+static const uint16_t k_idx_q8_0_hi4[32] __attribute__((aligned(64))) = {
+    7, 8, 9, 10, 11, 12, 13, 14, 24, 25, 26, 27, 28, 29, 30, 31, 39, 40, 41, 42, 43, 44, 45, 46, 56, 57, 58, 59, 60, 61, 62, 63};
+static const uint16_t k_idx_q8_0_d4[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  17, 17, 17, 17,
+                                                                        32, 32, 32, 32, 49, 49, 49, 49};
 
-/* Two Q8_0 blocks' quants as 64 int8. */
-INLINE __m512i q8_0_qs(const block_q8_0 *b, const bool single) {
-    const __m256i lo = _mm256_loadu_si256((const __m256i *)b[0].qs);
-    if (single) return _mm512_zextsi256_si512(lo);
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)b[1].qs), 1);
+/* Up to 64 bytes at p of which only the first n exist (n may be <= 0). */
+INLINE __m512i load_upto(const void *p, int n) {
+    if (n >= 64) return _mm512_loadu_si512(p);
+    return _mm512_maskz_loadu_epi8(n > 0 ? (__mmask64)((1ull << n) - 1) : 0, p);
 }
 
-/* Two Q8_0 blocks' scales: [d0 x8, d1 x8].  The pair spans 68 bytes, so a
- * full 64-byte load stays inside it; a single block is loaded masked. */
-INLINE __m512 q8_0_d(const block_q8_0 *b, const bool single) {
-    const __m512i raw = single ? _mm512_maskz_loadu_epi16(0x1FFFF, b) : _mm512_loadu_si512(b);
-    const __m512i d = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q8_0_d), raw);
-    return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+/* n = 0..4 Q8_0 blocks at b as (values 0-15, values 16-31, scales) of the
+ * quad layout; missing blocks are zero. */
+INLINE void q8_0_quad(const block_q8_0 *b, const int n, __m512i *v0, __m512i *v1, __m512 *d) {
+    const int na = n < 2 ? n : 2, nc = n > 2 ? n - 2 : 0; /* blocks in each pair */
+    const char *p = (const char *)b;
+    const __m512i a = load_upto(p, 34 * na), c = load_upto(p + 68, 34 * nc);
+    const __m512i a4 = load_upto(p + 4, 34 * na - 4), c4 = load_upto(p + 72, 34 * nc - 4);
+    *v0 = _mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q8_0_lo4), c);
+    *v1 = _mm512_permutex2var_epi16(a4, _mm512_load_si512(k_idx_q8_0_hi4), c4);
+    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q8_0_d4), c)));
 }
 
-/* Two Q4_0 blocks (36 bytes, loaded masked so nothing past them is read):
- * nibbles as 64 unsigned bytes in element order, and the scales. */
-INLINE void q4_0_unpack(const block_q4_0 *b, const bool single, __m512i *q, __m512 *d) {
-    const __m512i raw = _mm512_maskz_loadu_epi16(single ? 0x1FF : 0x3FFFF, b);
-    __m512i t = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q4_0_qs), raw); /* [q0 q0 q1 q1] */
-    t = _mm512_srlv_epi64(t, _mm512_load_si512(k_shift_hi_nibble));             /* high nibbles down */
-    *q = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
-    const __m512i dd = _mm512_permutexvar_epi16(_mm512_load_si512(k_idx_q4_0_d), raw);
-    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(dd));
+/* n = 0..4 Q4_0 blocks at b: nibbles in the quad layout, and the scales. */
+INLINE void q4_0_quad(const block_q4_0 *b, const int n, __m512i *v0, __m512i *v1, __m512 *d) {
+    const int na = n < 2 ? n : 2, nc = n > 2 ? n - 2 : 0;
+    const __m512i a = load_upto(b, 18 * na), c = load_upto(b + 2, 18 * nc);
+    const __m512i q = _mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q4_0_qs4), c);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    *v0 = _mm512_and_si512(q, m4);
+    *v1 = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q4_0_d4), c)));
 }
 
-/* One block pair of a tile.  WQ4: weights are Q4_0 (else Q8_0). */
-INLINE void q80_step(const int R, const int C, const bool WQ4, const bool single, const char *W, size_t ws,
-                     const char *X, size_t xs, int64_t ib, __m512 acc[RT][CT]) {
-    __m512i wq[RT];
+/* What a tile needs from one token for one quad, computed once per token
+ * and row block instead of once per row tile: the values, the correction
+ * that starts the int32 accumulator (-8*sum(x) for Q4_0 weights, whose
+ * nibbles are 8 too high; -128*sum(x) for Q8_0 weights, made unsigned for
+ * vpdpbusd by adding 128), and the scales. */
+typedef struct {
+    __m512i x[2], neg;
+    __m512 xd;
+} q80_tok;
+
+INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i off = _mm512_set1_epi8(WQ4 ? 8 : (char)0x80);
+    for (int64_t ib = 0, p = 0; ib < nb; ib += 4, p++) {
+        const int n = nb - ib >= 4 ? 4 : (int)(nb - ib);
+        q8_0_quad(xb + ib, n, &t[p].x[0], &t[p].x[1], &t[p].xd);
+        const __m512i sx = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, off, t[p].x[0]), off, t[p].x[1]);
+        t[p].neg = _mm512_sub_epi32(zero, sx);
+    }
+}
+
+/* One quad of a tile: n = 4 blocks, or fewer at the end of a row. */
+INLINE void q80_step(const int R, const int C, const bool WQ4, const int n, const char *W, size_t ws,
+                     const q80_tok *tok, int64_t np, int64_t ib, __m512 acc[RT][CT]) {
+    __m512i wq[RT][2];
     __m512 wd[RT];
     UNROLL for (int r = 0; r < R; r++) {
         if (WQ4) {
-            q4_0_unpack((const block_q4_0 *)(W + r * ws) + ib, single, &wq[r], &wd[r]);
+            q4_0_quad((const block_q4_0 *)(W + r * ws) + ib, n, &wq[r][0], &wq[r][1], &wd[r]);
         } else {
-            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + ib;
-            wq[r] = _mm512_xor_si512(q8_0_qs(b, single), _mm512_set1_epi8((char)0x80)); /* w + 128 */
-            wd[r] = q8_0_d(b, single);
+            q8_0_quad((const block_q8_0 *)(W + r * ws) + ib, n, &wq[r][0], &wq[r][1], &wd[r]);
+            const __m512i m80 = _mm512_set1_epi8((char)0x80); /* w + 128 */
+            wq[r][0] = _mm512_xor_si512(wq[r][0], m80);
+            wq[r][1] = _mm512_xor_si512(wq[r][1], m80);
         }
     }
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i off = _mm512_set1_epi8(WQ4 ? 8 : (char)0x80); /* unsigned 8 or 128 */
     UNROLL for (int c = 0; c < C; c++) {
-        const block_q8_0 *xb = (const block_q8_0 *)(X + c * xs) + ib;
-        const __m512i xv = q8_0_qs(xb, single);
-        const __m512i neg = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, xv));
-        const __m512 xd = q8_0_d(xb, single);
+        const q80_tok *t = tok + c * np + ib / 4;
         UNROLL for (int r = 0; r < R; r++) {
-            const __m512i s = _mm512_dpbusd_epi32(neg, wq[r], xv);
-            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd[r], xd), acc[r][c]);
+            const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(t->neg, wq[r][0], t->x[0]), wq[r][1], t->x[1]);
+            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd[r], t->xd), acc[r][c]);
         }
     }
 }
 
-INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const char *X, size_t xs,
+INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
                      int64_t K, float *y, int64_t ys) {
     __m512 acc[RT][CT];
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
-    const int64_t nb = K / 32;
-    int64_t ib = 0;
+    const int64_t nb = K / 32, np = (nb + 3) / 4;
     const size_t pd = prefetch_dist(R, ws);
-    for (; ib + 2 <= nb; ib += 2) {
-        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
-        q80_step(R, C, WQ4, false, W, ws, X, xs, ib, acc);
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 72 : 136, pd);
+        q80_step(R, C, WQ4, 4, W, ws, tok, np, ib, acc);
     }
-    if (ib < nb) q80_step(R, C, WQ4, true, W, ws, X, xs, ib, acc);
+    switch (nb - ib) {
+    case 3: q80_step(R, C, WQ4, 3, W, ws, tok, np, ib, acc); break;
+    case 2: q80_step(R, C, WQ4, 2, W, ws, tok, np, ib, acc); break;
+    case 1: q80_step(R, C, WQ4, 1, W, ws, tok, np, ib, acc); break;
+    default: break;
+    }
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
 }
 
-#define TILE_Q8_0(R, C, ...) tile_q80(R, C, false, __VA_ARGS__)
-#define TILE_Q4_0(R, C, ...) tile_q80(R, C, true, __VA_ARGS__)
-DEFINE_GEMM(gemm_q8_0, TILE_Q8_0)
-DEFINE_GEMM(gemm_q4_0, TILE_Q4_0)
+
+/* Rows are taken in blocks small enough to stay in L2 while every token
+ * tile passes over them; each token tile's data is prepared once per block. */
+#define ROW_BLOCK 64
+
+INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
+                     size_t xs, int64_t M, float *y, int64_t ys) {
+    const int64_t nb = K / 32, np = (nb + 3) / 4;
+    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)np);
+    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
+    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
+        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
+        for (int64_t m = 0; m < M; m += CT) {
+            const int c = M - m < CT ? (int)(M - m) : CT;
+            for (int i = 0; i < c; i++)
+                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * np);
+            for (int64_t n = b0; n < b1; n += RT) {
+                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
+                CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
+            }
+        }
+    }
+}
+
+static void gemm_q8_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                      int64_t M, float *y, int64_t ys) {
+    gemm_q80(false, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
+static void gemm_q4_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                      int64_t M, float *y, int64_t ys) {
+    gemm_q80(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
 
 /* ================================================================ K-quants x Q8_K */
 
 /* vpshufb controls that spread int16 entry w of a 128-bit lane over the
- * lane: for Q4_K sub-block scales, chunk j (64 values) needs scale 2j in
- * lanes 0-1 and 2j+1 in lanes 2-3. */
+ * lane: for Q4_K, vector j holds sub-blocks (0,2), (1,3), (4,6), (5,7) in
+ * its lower and upper 256 bits (see tile_q4_K). */
 static const uint8_t k_q4k_sc_ctrl[4][64] __attribute__((aligned(64))) = {
 #define W2(w) 2 * (w), 2 * (w) + 1
 #define LANE(w) W2(w), W2(w), W2(w), W2(w), W2(w), W2(w), W2(w), W2(w)
-    {LANE(0), LANE(0), LANE(1), LANE(1)},
-    {LANE(2), LANE(2), LANE(3), LANE(3)},
-    {LANE(4), LANE(4), LANE(5), LANE(5)},
-    {LANE(6), LANE(6), LANE(7), LANE(7)},
+    {LANE(0), LANE(0), LANE(2), LANE(2)},
+    {LANE(1), LANE(1), LANE(3), LANE(3)},
+    {LANE(4), LANE(4), LANE(6), LANE(6)},
+    {LANE(5), LANE(5), LANE(7), LANE(7)},
 #undef LANE
 #undef W2
 };
@@ -327,7 +400,6 @@ static const uint16_t k_q6k_sc_idx[4][32] __attribute__((aligned(64))) = {
     {L8(12), L8(13), L8(14), L8(15)},
 #undef L8
 };
-static const int64_t k_shift_hi_half[8] __attribute__((aligned(64))) = {0, 0, 0, 0, 4, 4, 4, 4};
 static const int64_t k_q6_shl[8] __attribute__((aligned(64))) = {4, 4, 4, 4, 2, 2, 2, 2};
 static const int64_t k_q6_shr[8] __attribute__((aligned(64))) = {0, 0, 0, 0, 2, 2, 2, 2};
 
@@ -344,12 +416,43 @@ INLINE void q4k_scales(const uint8_t *s12, uint64_t *sc, uint64_t *mn) {
     *mn = (uint64_t)mins_lo | ((uint64_t)u[3] << 32);
 }
 
-/* Q4_K: y = sum_sub d*sc*sum(q*x) - dmin*sum_sub m*sum(x).  The first part
- * accumulates per (row, token); the second per token, for all rows of the
- * tile at once: the rows' mins sit in 128-bit lane r of one vector, so
- * lanes 4r..4r+3 of the per-token accumulator belong to row r. */
-INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
-                      float *y, int64_t ys) {
+/* Q4_K: y = sum_sub d*sc*sum(q*x) - dmin*sum_sub m*sum(x).
+ *
+ * 64 bytes of quants hold the low nibbles of values 0-31 and 64-95 and the
+ * high nibbles of 32-63 and 96-127; so the weights are unpacked with one
+ * and (or shift and and) per vector, and the token's values are laid out to
+ * match once, in q4k_prep: x[0] = values 0-31 | 64-95, x[1] = 32-63 |
+ * 96-127, x[2], x[3] the same for 128-255.  Vector j then covers sub-blocks
+ * (0,2), (1,3), (4,6), (5,7), whose scales multiply the int16 pair sums in
+ * vpdpwssd.
+ *
+ * The min part accumulates per token for all rows of the tile at once: the
+ * rows' mins sit in 128-bit lane r of one vector, so lanes 4r..4r+3 of the
+ * per-token accumulator belong to row r. */
+typedef struct {
+    __m512i x[4];
+    __m512i b8; /* sums of x per 32-value sub-block, int16, in every lane */
+    float d;
+    float pad[15];
+} q4k_tok;
+
+INLINE void q4k_prep(const block_q8_K *xb, int64_t nb, q4k_tok *t) {
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *q = (const uint8_t *)xb[i].qs;
+        UNROLL for (int j = 0; j < 4; j++) {
+            const int base = 128 * (j / 2) + 32 * (j % 2);
+            t[i].x[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + base))),
+                                           _mm256_loadu_si256((const __m256i *)(q + base + 64)), 1);
+        }
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)xb[i].bsums);
+        const __m128i b8 = _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1)));
+        t[i].b8 = _mm512_broadcast_i32x4(b8);
+        t[i].d = xb[i].d;
+    }
+}
+
+INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const q4k_tok *tok, int64_t K, float *y,
+                      int64_t ys) {
     __m512 acc[RT][CT], accm[CT];
     UNROLL for (int c = 0; c < C; c++) {
         accm[c] = _mm512_setzero_ps();
@@ -357,13 +460,16 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
     }
     const int64_t nb = K / QK_K;
     const size_t pd = prefetch_dist(R, ws);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int64_t i = 0; i < nb; i++) {
         if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q4_K), sizeof(block_q4_K), pd);
         int16_t mins16[32] __attribute__((aligned(64)));
         float dmin4[16] __attribute__((aligned(64)));
         uint64_t sc[RT];
-        memset(mins16, 0, sizeof mins16);
-        memset(dmin4, 0, sizeof dmin4);
+        if (R < RT) { /* lanes of absent rows must be zero */
+            memset(mins16, 0, sizeof mins16);
+            memset(dmin4, 0, sizeof dmin4);
+        }
         UNROLL for (int r = 0; r < R; r++) {
             const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
             uint64_t mn;
@@ -374,44 +480,57 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
         const __m512i mp = _mm512_load_si512(mins16);
         const __m512 dm = _mm512_load_ps(dmin4);
         UNROLL for (int c = 0; c < C; c++) {
-            const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
-            /* sums of x over the 8 sub-blocks, as int16, in every lane */
-            const __m256i bs = _mm256_loadu_si256((const __m256i *)xb->bsums);
-            const __m128i b8 = _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1)));
-            const __m512i v = _mm512_madd_epi16(mp, _mm512_broadcast_i32x4(b8));
-            accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(dm, _mm512_set1_ps(xb->d)), accm[c]);
+            const q4k_tok *t = tok + c * nb + i;
+            const __m512i v = _mm512_madd_epi16(mp, t->b8);
+            accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(dm, _mm512_set1_ps(t->d)), accm[c]);
         }
         UNROLL for (int r = 0; r < R; r++) {
             const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
             const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc[r])));
             __m512i q[4], s[4];
-            UNROLL for (int j = 0; j < 4; j++) {
-                const __m512i t = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qs + 32 * j)));
-                q[j] = _mm512_and_si512(_mm512_srlv_epi64(t, _mm512_load_si512(k_shift_hi_half)),
-                                        _mm512_set1_epi8(0x0F));
-                s[j] = _mm512_shuffle_epi8(sc16, _mm512_load_si512(k_q4k_sc_ctrl[j]));
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m512i v = _mm512_loadu_si512(b->qs + 64 * h);
+                q[2 * h] = _mm512_and_si512(v, m4);
+                q[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
             }
+            UNROLL for (int j = 0; j < 4; j++) s[j] = _mm512_shuffle_epi8(sc16, _mm512_load_si512(k_q4k_sc_ctrl[j]));
             const float d = f16(b->d);
             UNROLL for (int c = 0; c < C; c++) {
-                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
-                __m512i t = _mm512_setzero_si512();
-                UNROLL for (int j = 0; j < 4; j++) {
-                    const __m512i p = _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(xb->qs + 64 * j));
-                    t = _mm512_dpwssd_epi32(t, p, s[j]);
-                }
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(d * xb->d), acc[r][c]);
+                const q4k_tok *t = tok + c * nb + i;
+                __m512i acc_i = _mm512_setzero_si512();
+                UNROLL for (int j = 0; j < 4; j++)
+                    acc_i = _mm512_dpwssd_epi32(acc_i, _mm512_maddubs_epi16(q[j], t->x[j]), s[j]);
+                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc_i), _mm512_set1_ps(d * t->d), acc[r][c]);
             }
         }
     }
     UNROLL for (int c = 0; c < C; c++) {
+        float m16[16];
+        _mm512_storeu_ps(m16, accm[c]);
         UNROLL for (int r = 0; r < R; r++) {
-            float m4[4];
-            _mm_storeu_ps(m4, _mm512_extractf32x4_ps(accm[c], r));
-            y[c * ys + r] = hsum(acc[r][c]) - ((m4[0] + m4[1]) + (m4[2] + m4[3]));
+            const float *m4v = m16 + 4 * r;
+            y[c * ys + r] = hsum(acc[r][c]) - ((m4v[0] + m4v[1]) + (m4v[2] + m4v[3]));
         }
     }
 }
-DEFINE_GEMM(gemm_q4_K, tile_q4_K)
+
+static void gemm_q4_K(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                      int64_t M, float *y, int64_t ys) {
+    const int64_t nb = K / QK_K;
+    q4k_tok *tok = octo_kernel_scratch(sizeof(q4k_tok) * CT * (size_t)nb);
+    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
+    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
+        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
+        for (int64_t m = 0; m < M; m += CT) {
+            const int c = M - m < CT ? (int)(M - m) : CT;
+            for (int i = 0; i < c; i++) q4k_prep((const block_q8_K *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
+            for (int64_t n = b0; n < b1; n += RT) {
+                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
+                CALL_RC(tile_q4_K, r, c, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
+            }
+        }
+    }
+}
 
 /* Q6_K: q in 0..63 with value q-32 and a signed scale per 16 values.
  * sum(sc*(q-32)*x) = sum(sc*q*x) - 32*sum_g(sc_g*bsum_g); the correction
@@ -556,6 +675,71 @@ static void act_bf16(const float *x, void *dst, int64_t K) {
 
 /* ================================================================ F32 vector kernels */
 
+/* octo_expf_poly on 16 lanes: the same operations, so the same bits. */
+INLINE __m512 exp16(__m512 x) {
+    const __m512 shift = _mm512_set1_ps(0x1.8p23f);
+    __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), shift);
+    __m512 n = _mm512_sub_ps(z, shift);
+    __m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
+                                _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x));
+    __m512 u = _mm512_mul_ps(b, b);
+    __m512 j = _mm512_fmadd_ps(
+        _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
+    __m512 r = _mm512_scalef_ps(j, n);
+    /* |n| > 192 (or NaN): 0 below, infinity above */
+    __mmask16 big = _mm512_cmp_ps_mask(_mm512_abs_ps(n), _mm512_set1_ps(192.0f), _CMP_NLE_UQ);
+    if (!big) return r;
+    __mmask16 pos = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(), _CMP_GT_OQ);
+    __m512 alt = _mm512_mask_blend_ps(pos, _mm512_setzero_ps(), _mm512_set1_ps(__builtin_inff()));
+    return _mm512_mask_blend_ps(big, r, alt);
+}
+
+static void silu_f32(float *y, const float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), v));
+        _mm512_storeu_ps(y + i, _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+    }
+    for (; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+static double exp_sum_f32(float *y, const float *x, float max, int64_t n) {
+    double sum = 0;
+    const __m512 vmax = _mm512_set1_ps(max);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax));
+        _mm512_storeu_ps(y + i, e);
+        sum += (double)hsum(e);
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmax));
+        e = _mm512_maskz_mov_ps(m, e);
+        _mm512_mask_storeu_ps(y + i, m, e);
+        sum += (double)hsum(e);
+    }
+    return sum;
+}
+
+static float dot_f16_4acc(const octo_f16 *a, const octo_f16 *b, int64_t n) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t np = n & ~(int64_t)63, i = 0;
+    for (; i < np; i += 64)
+        for (int j = 0; j < 4; j++)
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + i + 16 * j))),
+                                     _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i + 16 * j))), acc[j]);
+    acc[0] = _mm512_add_ps(acc[0], acc[2]);
+    acc[1] = _mm512_add_ps(acc[1], acc[3]);
+    acc[0] = _mm512_add_ps(acc[0], acc[1]);
+    double sum = np ? (double)hsum(acc[0]) : 0.0;
+    for (; i < n; i++) sum += (double)(f16(a[i]) * f16(b[i]));
+    return (float)sum;
+}
+
 static float vdot_f32(const float *a, const float *b, int64_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int64_t i = 0;
@@ -609,6 +793,9 @@ const octo_kernels octo_kernels_avx512 = {
     .dot_f32 = vdot_f32,
     .axpy_f32 = vaxpy_f32,
     .scale_f32 = vscale_f32,
+    .silu_f32 = silu_f32,
+    .exp_sum_f32 = exp_sum_f32,
+    .dot_f16_4acc = dot_f16_4acc,
 };
 
 #endif

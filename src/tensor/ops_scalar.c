@@ -6,6 +6,7 @@
  * each block's integer sum is scaled once by d_w*d_x in float and added up,
  * and float-type dots accumulate in double.  Clarity beats speed here.
  */
+#include <math.h>
 #include <string.h>
 
 #include "tensor/kernels.h"
@@ -168,6 +169,51 @@ static void act_q8_K(const float *x, void *dst, int64_t K) { octo_quantize_row_q
 
 /* ---- F32 vector kernels ---- */
 
+/* ggml_vec_silu_f32: 16-wide chunks with the polynomial exp, the tail with
+ * libm (the order of evaluation is the only thing kept: results are the
+ * same whatever width computes the chunks). */
+static void silu_f32(float *y, const float *x, int64_t n) {
+    int64_t i = 0, chunks = n - n % 16;
+    for (; i < chunks; i++) y[i] = x[i] / (1.0f + octo_expf_poly(0.0f - x[i]));
+    for (; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+/* The lane tree of _mm512_reduce_add_ps over one group of 16. */
+static float tree16(const float *v) {
+    float s8[8], s4[4];
+    for (int i = 0; i < 8; i++) s8[i] = v[i] + v[i + 8];
+    for (int i = 0; i < 4; i++) s4[i] = s8[i] + s8[i + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+static double exp_sum_f32(float *y, const float *x, float max, int64_t n) {
+    double sum = 0;
+    for (int64_t i = 0; i < n; i += 16) {
+        float v[16] = {0};
+        int64_t k = n - i < 16 ? n - i : 16;
+        for (int64_t l = 0; l < k; l++) y[i + l] = v[l] = octo_expf_poly(x[i + l] - max);
+        sum += (double)tree16(v);
+    }
+    return sum;
+}
+
+static float dot_f16_4acc(const octo_f16 *a, const octo_f16 *b, int64_t n) {
+    float acc[4][16] = {{0}};
+    int64_t np = n & ~(int64_t)63, i = 0;
+    for (; i < np; i += 64)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 16; l++)
+                acc[j][l] = fmaf(octo_f16_to_f32(a[i + 16 * j + l]), octo_f16_to_f32(b[i + 16 * j + l]), acc[j][l]);
+    for (int l = 0; l < 16; l++) {
+        acc[0][l] += acc[2][l];
+        acc[1][l] += acc[3][l];
+    }
+    for (int l = 0; l < 16; l++) acc[0][l] += acc[1][l];
+    double sum = np ? (double)tree16(acc[0]) : 0.0;
+    for (; i < n; i++) sum += (double)(octo_f16_to_f32(a[i]) * octo_f16_to_f32(b[i]));
+    return (float)sum;
+}
+
 static float vdot_f32(const float *a, const float *b, int64_t n) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++) sum += (double)(a[i] * b[i]);
@@ -205,4 +251,7 @@ const octo_kernels octo_kernels_scalar = {
     .dot_f32 = vdot_f32,
     .axpy_f32 = vaxpy_f32,
     .scale_f32 = vscale_f32,
+    .silu_f32 = silu_f32,
+    .exp_sum_f32 = exp_sum_f32,
+    .dot_f16_4acc = dot_f16_4acc,
 };
