@@ -2,6 +2,7 @@
 #
 #   make            build everything into build/
 #   make test       build and run the test suite (tests/run.sh)
+#   make test-sanitize / test-scalar   the suite under ASan+UBSan / without SIMD
 #   make demo       build, then generate text with the default model
 #   make bench      speed benchmarks (bench/run.sh)
 #   make ISA=scalar build without any SIMD kernels (portable C only)
@@ -27,6 +28,12 @@ LIB_SRC  := $(sort $(shell find src -name '*.c'))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_HELPER_SRC := tests/testlib.c
+
+# SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer (make test-sanitize)
+ifeq ($(SANITIZE),1)
+  CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDLIBS += -fsanitize=address,undefined
+endif
 
 ifeq ($(ISA),scalar)
   CFLAGS += -DOCTO_NO_SIMD
@@ -74,6 +81,14 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPER_SRC) $(BUILD)/libocto.a
 test: all
 	@sh tests/run.sh $(BUILD)
 
+# The whole suite again under ASan/UBSan (hostile-input tests included).
+test-sanitize:
+	$(MAKE) BUILD=build-asan SANITIZE=1 OPT=-O1 test
+
+# The whole suite with the portable C kernels only.
+test-scalar:
+	$(MAKE) BUILD=build-scalar ISA=scalar test
+
 # The README's first command: build, then run the default model.
 DEMO_MODEL ?= ../shared/fixtures/models/llama-spm-256-Q4_0.gguf
 demo: all
@@ -82,12 +97,18 @@ demo: all
 	  ./$(BUILD)/octo generate -m "$(DEMO_MODEL)" -p "Find my slides, connect the projector" -n 32 -t 2 --seed 1; \
 	else echo "demo: $(DEMO_MODEL) not found (set DEMO_MODEL=path/to/model.gguf)"; exit 1; fi
 
-bench: all
+$(BUILD)/bench_kernels: bench/kernels.c $(BUILD)/libocto.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libocto.a $(LDLIBS)
+
+$(BUILD)/membw: bench/membw.c
+	$(CC) -O3 -march=native -pthread -o $@ $<
+
+bench: all $(BUILD)/bench_kernels $(BUILD)/membw
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-scalar
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
-.PHONY: all test bench clean demo
+.PHONY: all test test-sanitize test-scalar bench clean demo

@@ -46,6 +46,9 @@ run() {
                m, t, size / 1048576, pp, rp, tg, rt, gbs, rss }'
 }
 
+if [ -x "$BUILD/membw" ]; then
+    echo "machine limits (bench/membw.c):"; "$BUILD/membw" "$THREADS" | sed 's/^/  /'; echo
+fi
 echo "| model      | type  |        size |   pp64 t/s | vs llama.cpp | tg32 t/s | vs llama.cpp | weights read | max RSS |"
 echo "| ---        | ---   |        ---: |       ---: | ---: |     ---: | ---: |        ---: |    ---: |"
 if [ "$WHICH" = all ] || [ "$WHICH" = tiny ]; then

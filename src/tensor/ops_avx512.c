@@ -61,6 +61,15 @@ INLINE float hsum(__m512 v) {
     return _mm_cvtss_f32(b);
 }
 
+/* The 8-lane sum of ggml's hsum_float_8 (high + low half, then movehl,
+ * then movehdup): lanes (i, i+4), then (0+2, 1+3), then the two. */
+INLINE float hsum8(__m256 v) {
+    __m128 b = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    b = _mm_add_ss(b, _mm_movehdup_ps(b));
+    return _mm_cvtss_f32(b);
+}
+
 /* Generation streams each weight once, a few rows at a time.  Rows of a
  * few KB are too short for the hardware prefetcher to ramp up on, so as a
  * tile consumes len bytes at offset off of its rows, the same bytes of the
@@ -220,127 +229,84 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
 
 /* ================================================================ Q8_0 / Q4_0 x Q8_0
  *
- * Work unit: a quad of blocks (128 values) in two zmm: v0 holds values
- * 0-15 of blocks 0..3 (one block per 128-bit lane), v1 values 16-31.  A
- * Q4_0 quad unpacks into exactly this (low nibbles, high nibbles), and
- * since int32 lane l of both belongs to block l/4, the two vpdpbusd chain
- * into one accumulator: per row, token and 128 values, two vpdpbusd, one
- * conversion to float and one scaling by [d0 x4, d1 x4, d2 x4, d3 x4].
- * The last 1-3 blocks of a row run through the same code with the missing
- * blocks zero (values and scales), so every output sees the same steps.
+ * The order of ggml's x86 build, which is the same for batches
+ * (tinyBLAS_Q0_AVX) and single tokens (ggml_vec_dot_q{8,4}_0_q8_0): each
+ * output owns one 8-lane float accumulator; for each block in turn, lane l
+ * gets the exact integer sum of the 4 products of values 4l..4l+3, converted
+ * to float and fma'd with the block scale f16(d_w)*f16(d_x) (one float
+ * multiply); hsum8 at the end.  Matching it makes our logits agree with
+ * llama.cpp's bit for bit, where any other summation order would now and
+ * then flip the F16/int8 rounding of a later activation.
+ *
+ * So each weight row works in its own 256-bit register (one block per
+ * register).  On Zen 4 a 512-bit operation costs two 256-bit ones, so two
+ * rows per zmm would not be cheaper; 32 ymm registers hold a 4x4 tile.
+ * vpdpbusd takes unsigned weights: Q4_0 nibbles are 0..15 (8 too high),
+ * Q8_0 weights get +128 (xor 0x80); the per-lane correction -off*sum(x)
+ * depends only on the token and starts the int32 sum.
  */
 
-/* word indices into 36 bytes of two Q4_0 blocks (d0, q0[16], d1, q1[16]):
- * the quants of four blocks from two such registers (second: index + 32),
- * and their scales */
-static const uint16_t k_idx_q4_0_qs4[32] __attribute__((aligned(64))) = {
-    1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 33, 34, 35, 36, 37, 38, 39, 40, 42, 43, 44, 45, 46, 47, 48, 49};
-static const uint16_t k_idx_q4_0_d4[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  9,  9,  9,  9,
-                                                                        32, 32, 32, 32, 41, 41, 41, 41};
-/* Q8_0 (34-byte blocks): values 0-15 of blocks 0,1 from 64 bytes at the
- * first block (words 1-8, 18-25) and 2,3 from 64 bytes at the third; values
- * 16-31 from the same places 4 bytes on (words 7-14, 24-31); scales. */
-static const uint16_t k_idx_q8_0_lo4[32] __attribute__((aligned(64))) = {
-    1, 2, 3, 4, 5, 6, 7, 8, 18, 19, 20, 21, 22, 23, 24, 25, 33, 34, 35, 36, 37, 38, 39, 40, 50, 51, 52, 53, 54, 55, 56, 57};
-static const uint16_t k_idx_q8_0_hi4[32] __attribute__((aligned(64))) = {
-    7, 8, 9, 10, 11, 12, 13, 14, 24, 25, 26, 27, 28, 29, 30, 31, 39, 40, 41, 42, 43, 44, 45, 46, 56, 57, 58, 59, 60, 61, 62, 63};
-static const uint16_t k_idx_q8_0_d4[32] __attribute__((aligned(64))) = {0,  0,  0,  0,  17, 17, 17, 17,
-                                                                        32, 32, 32, 32, 49, 49, 49, 49};
-
-/* Up to 64 bytes at p of which only the first n exist (n may be <= 0). */
-INLINE __m512i load_upto(const void *p, int n) {
-    if (n >= 64) return _mm512_loadu_si512(p);
-    return _mm512_maskz_loadu_epi8(n > 0 ? (__mmask64)((1ull << n) - 1) : 0, p);
-}
-
-/* n = 0..4 Q8_0 blocks at b as (values 0-15, values 16-31, scales) of the
- * quad layout; missing blocks are zero. */
-INLINE void q8_0_quad(const block_q8_0 *b, const int n, __m512i *v0, __m512i *v1, __m512 *d) {
-    const int na = n < 2 ? n : 2, nc = n > 2 ? n - 2 : 0; /* blocks in each pair */
-    const char *p = (const char *)b;
-    const __m512i a = load_upto(p, 34 * na), c = load_upto(p + 68, 34 * nc);
-    const __m512i a4 = load_upto(p + 4, 34 * na - 4), c4 = load_upto(p + 72, 34 * nc - 4);
-    *v0 = _mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q8_0_lo4), c);
-    *v1 = _mm512_permutex2var_epi16(a4, _mm512_load_si512(k_idx_q8_0_hi4), c4);
-    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q8_0_d4), c)));
-}
-
-/* n = 0..4 Q4_0 blocks at b: nibbles in the quad layout, and the scales. */
-INLINE void q4_0_quad(const block_q4_0 *b, const int n, __m512i *v0, __m512i *v1, __m512 *d) {
-    const int na = n < 2 ? n : 2, nc = n > 2 ? n - 2 : 0;
-    const __m512i a = load_upto(b, 18 * na), c = load_upto(b + 2, 18 * nc);
-    const __m512i q = _mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q4_0_qs4), c);
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    *v0 = _mm512_and_si512(q, m4);
-    *v1 = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-    *d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(a, _mm512_load_si512(k_idx_q4_0_d4), c)));
-}
-
-/* What a tile needs from one token for one quad, computed once per token
- * and row block instead of once per row tile: the values, the correction
- * that starts the int32 accumulator (-8*sum(x) for Q4_0 weights, whose
- * nibbles are 8 too high; -128*sum(x) for Q8_0 weights, made unsigned for
- * vpdpbusd by adding 128), and the scales. */
+/* One token's block, prepared once per token and row block. */
 typedef struct {
-    __m512i x[2], neg;
-    __m512 xd;
+    __m256i x;   /* the 32 values */
+    __m256i neg; /* -off * (sum of values 4l..4l+3) per int32 lane */
+    float d;
+    float pad[7];
 } q80_tok;
 
 INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i off = _mm512_set1_epi8(WQ4 ? 8 : (char)0x80);
-    for (int64_t ib = 0, p = 0; ib < nb; ib += 4, p++) {
-        const int n = nb - ib >= 4 ? 4 : (int)(nb - ib);
-        q8_0_quad(xb + ib, n, &t[p].x[0], &t[p].x[1], &t[p].xd);
-        const __m512i sx = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, off, t[p].x[0]), off, t[p].x[1]);
-        t[p].neg = _mm512_sub_epi32(zero, sx);
+    const __m256i off = _mm256_set1_epi8(WQ4 ? 8 : (char)0x80);
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)xb[i].qs);
+        t[i].x = x;
+        t[i].neg = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x));
+        t[i].d = f16(xb[i].d);
     }
 }
 
-/* One quad of a tile: n = 4 blocks, or fewer at the end of a row. */
-INLINE void q80_step(const int R, const int C, const bool WQ4, const int n, const char *W, size_t ws,
-                     const q80_tok *tok, int64_t np, int64_t ib, __m512 acc[RT][CT]) {
-    __m512i wq[RT][2];
-    __m512 wd[RT];
-    UNROLL for (int r = 0; r < R; r++) {
-        if (WQ4) {
-            q4_0_quad((const block_q4_0 *)(W + r * ws) + ib, n, &wq[r][0], &wq[r][1], &wd[r]);
-        } else {
-            q8_0_quad((const block_q8_0 *)(W + r * ws) + ib, n, &wq[r][0], &wq[r][1], &wd[r]);
-            const __m512i m80 = _mm512_set1_epi8((char)0x80); /* w + 128 */
-            wq[r][0] = _mm512_xor_si512(wq[r][0], m80);
-            wq[r][1] = _mm512_xor_si512(wq[r][1], m80);
-        }
+/* Block i of row W: the 32 weights as unsigned bytes, and d_w in 8 lanes. */
+INLINE __m256i q80_weights(const bool WQ4, const char *W, int64_t i, __m256 *wd) {
+    if (WQ4) {
+        const block_q4_0 *b = (const block_q4_0 *)W + i;
+        /* values 0-15 are the low nibbles, 16-31 the high ones */
+        const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)b->qs));
+        *wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
+        const __m256i sh = _mm256_setr_epi64x(0, 0, 0x0004000400040004ll, 0x0004000400040004ll);
+        return _mm256_and_si256(_mm256_srlv_epi16(q, sh), _mm256_set1_epi8(0x0F));
     }
-    UNROLL for (int c = 0; c < C; c++) {
-        const q80_tok *t = tok + c * np + ib / 4;
-        UNROLL for (int r = 0; r < R; r++) {
-            const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(t->neg, wq[r][0], t->x[0]), wq[r][1], t->x[1]);
-            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd[r], t->xd), acc[r][c]);
+    const block_q8_0 *b = (const block_q8_0 *)W + i;
+    *wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), _mm256_set1_epi8((char)0x80));
+}
+
+INLINE void q80_block(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
+                      int64_t nb, int64_t i, __m256 acc[RT][CT]) {
+    UNROLL for (int r = 0; r < R; r++) {
+        __m256 wd;
+        const __m256i wq = q80_weights(WQ4, W + r * ws, i, &wd);
+        UNROLL for (int c = 0; c < C; c++) {
+            const q80_tok *t = tok + c * nb + i;
+            const __m256i s = _mm256_dpbusd_epi32(t->neg, wq, t->x);
+            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
+            acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
         }
     }
 }
 
 INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
                      int64_t K, float *y, int64_t ys) {
-    __m512 acc[RT][CT];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
-    const int64_t nb = K / 32, np = (nb + 3) / 4;
+    __m256 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const int64_t nb = K / 32;
     const size_t pd = prefetch_dist(R, ws);
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 72 : 136, pd);
-        q80_step(R, C, WQ4, 4, W, ws, tok, np, ib, acc);
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        if (C == 1) prefetch_rows(R, W, ws, i * (WQ4 ? 18 : 34), WQ4 ? 72 : 136, pd);
+        UNROLL for (int j = 0; j < 4; j++) q80_block(R, C, WQ4, W, ws, tok, nb, i + j, acc);
     }
-    switch (nb - ib) {
-    case 3: q80_step(R, C, WQ4, 3, W, ws, tok, np, ib, acc); break;
-    case 2: q80_step(R, C, WQ4, 2, W, ws, tok, np, ib, acc); break;
-    case 1: q80_step(R, C, WQ4, 1, W, ws, tok, np, ib, acc); break;
-    default: break;
-    }
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+    for (; i < nb; i++) q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);
 }
-
 
 /* Rows are taken in blocks small enough to stay in L2 while every token
  * tile passes over them; each token tile's data is prepared once per block. */
@@ -348,15 +314,15 @@ INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, si
 
 INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
                      size_t xs, int64_t M, float *y, int64_t ys) {
-    const int64_t nb = K / 32, np = (nb + 3) / 4;
-    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)np);
+    const int64_t nb = K / 32;
+    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)nb);
     const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
     for (int64_t b0 = n0; b0 < n1; b0 += rb) {
         const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
         for (int64_t m = 0; m < M; m += CT) {
             const int c = M - m < CT ? (int)(M - m) : CT;
             for (int i = 0; i < c; i++)
-                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * np);
+                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
             for (int64_t n = b0; n < b1; n += RT) {
                 const int r = b1 - n < RT ? (int)(b1 - n) : RT;
                 CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);

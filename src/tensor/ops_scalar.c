@@ -35,32 +35,49 @@ static float dot_bf16(int64_t n, const void *vw, const void *vx) {
     return (float)sum;
 }
 
+/* The 8-lane sum of ggml's hsum_float_8: lanes (i, i+4), then (0+2, 1+3),
+ * then the two. */
+static float hsum8(const float a[8]) {
+    float t[4];
+    for (int i = 0; i < 4; i++) t[i] = a[i + 4] + a[i];
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
+/* Q8_0 and Q4_0 in the order of ggml's x86 build (tinyBLAS_Q0_AVX and
+ * ggml_vec_dot_q{8,4}_0_q8_0 alike), which the SIMD kernels reproduce lane
+ * for lane: 8 float lanes per output; for each block, lane l takes the
+ * integer sum of the products of values 4l..4l+3 and adds it times
+ * d_w*d_x with one fused multiply-add; hsum8 at the end. */
+static void q80_lanes(const int8_t *wv, const int8_t *xv, float d, float acc[8]) {
+    for (int l = 0; l < 8; l++) {
+        int s = 0;
+        for (int j = 0; j < 4; j++) s += wv[4 * l + j] * xv[4 * l + j];
+        acc[l] = fmaf(d, (float)s, acc[l]);
+    }
+}
+
 static float dot_q8_0(int64_t n, const void *vw, const void *vx) {
     const block_q8_0 *w = vw;
     const block_q8_0 *x = vx;
-    float sumf = 0;
-    for (int64_t ib = 0; ib < n / QK8_0; ib++) {
-        int sumi = 0;
-        for (int j = 0; j < QK8_0; j++) sumi += w[ib].qs[j] * x[ib].qs[j];
-        sumf += sumi * (octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d));
-    }
-    return sumf;
+    float acc[8] = {0};
+    for (int64_t ib = 0; ib < n / QK8_0; ib++)
+        q80_lanes(w[ib].qs, x[ib].qs, octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d), acc);
+    return hsum8(acc);
 }
 
 static float dot_q4_0(int64_t n, const void *vw, const void *vx) {
     const block_q4_0 *w = vw;
     const block_q8_0 *x = vx;
-    float sumf = 0;
+    float acc[8] = {0};
     for (int64_t ib = 0; ib < n / QK4_0; ib++) {
-        int sumi = 0;
+        int8_t v[QK4_0]; /* low nibbles are values 0-15, high nibbles 16-31 */
         for (int j = 0; j < QK4_0 / 2; j++) {
-            const int v0 = (w[ib].qs[j] & 0x0F) - 8;
-            const int v1 = (w[ib].qs[j] >> 4) - 8;
-            sumi += v0 * x[ib].qs[j] + v1 * x[ib].qs[j + QK4_0 / 2];
+            v[j] = (int8_t)((w[ib].qs[j] & 0x0F) - 8);
+            v[j + QK4_0 / 2] = (int8_t)((w[ib].qs[j] >> 4) - 8);
         }
-        sumf += sumi * (octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d));
+        q80_lanes(v, x[ib].qs, octo_f16_to_f32(w[ib].d) * octo_f16_to_f32(x[ib].d), acc);
     }
-    return sumf;
+    return hsum8(acc);
 }
 
 /* Q4_K: eight 32-element sub-blocks, each with a 6-bit scale and min:
