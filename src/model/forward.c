@@ -30,17 +30,18 @@ struct octo_ctx {
     octo_model *m;
     octo_pool *pool;
     int n_ctx, n_batch, n_past;
+    int kv_stride; /* cache rows per layer: n_ctx rounded up to 32 (attention reads padded rows) */
     /* KV cache in F16, as llama.cpp keeps it by default (half the memory of
      * F32, and the same rounding, so results agree with the ecosystem's):
-     *   K: [n_layer][n_ctx][n_head_kv * head_dim]        one row per position
-     *   V: [n_layer][n_head_kv * head_dim_v][n_ctx]      transposed, so that
+     *   K: [n_layer][kv_stride][n_head_kv * head_dim]    one row per position
+     *   V: [n_layer][n_head_kv * head_dim_v][kv_stride]  transposed, so that
      *      softmax(qK^T) V is a dot product per output element */
     octo_f16 *k_cache, *v_cache;
-    octo_f16 *att_f16; /* per-thread scratch: q or probabilities as F16, [n_threads][max(n_ctx, head_dim)] */
+    octo_f16 *att_f16; /* per-thread scratch: q and probabilities as F16, [n_threads][head_dim + kv_stride] */
     int64_t kv_k_dim, kv_v_dim;
     /* scratch, sized for n_batch tokens */
     float *x, *xn, *qkv, *att, *ffn, *h;
-    float *scores; /* [n_threads][n_ctx] */
+    float *scores; /* [n_threads][kv_stride] */
     void *xq;
     size_t xq_size;
     float theta_scale; /* base^(-2/n_rot) */
@@ -71,7 +72,9 @@ static void rmsnorm_rows(float *y, const float *x, const float *w, int64_t d, fl
 
 /* Rotate pairs of one head vector v (head_dim long) at position pos.  The
  * angle of pair k is pos * base^(-2k/n_rot) * freq_scale, computed as ggml
- * does (a running product in float) so that rounding agrees with llama.cpp. */
+ * does (a running product in float) so that rounding agrees with llama.cpp.
+ * (fmaf is a single instruction where the build enables FMA and a correct,
+ * slower library call elsewhere; either way the same result.) */
 static void rope_head(float *v, int n_rot, bool neox, float theta_scale, float freq_scale, float pos) {
     int half = n_rot / 2;
     float theta = pos;
@@ -81,8 +84,10 @@ static void rope_head(float *v, int n_rot, bool neox, float theta_scale, float f
         theta *= theta_scale;
         int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         float x0 = v[i0], x1 = v[i1];
-        v[i0] = x0 * c - x1 * s;
-        v[i1] = x0 * s + x1 * c;
+        /* fused as the compiler fuses ggml's `x0*c - x1*s` and `x0*s + x1*c`
+         * in an FMA build: one rounding fewer, and the same bits */
+        v[i0] = fmaf(x0, c, -(x1 * s));
+        v[i1] = fmaf(x0, s, x1 * c);
     }
 }
 
@@ -153,11 +158,26 @@ static void linear(fwd_task *t, octo_pool *pool, const octo_weight *w, const flo
     linear_group(t, pool, &w, &off, 1, x, M, y, y_stride, ith, nth);
 }
 
+/* TEMP: moves to src/tensor */
+static float octo_dot_f16_lanes16(const octo_f16 *a, const octo_f16 *b, int64_t n) {
+    float acc[16] = {0};
+    for (int64_t k = 0; k < n; k += 16)
+        for (int l = 0; l < 16; l++) acc[l] = fmaf(octo_f16_to_f32(a[k + l]), octo_f16_to_f32(b[k + l]), acc[l]);
+    float s8[8], s4[4];
+    for (int i = 0; i < 8; i++) s8[i] = acc[i] + acc[i + 8];
+    for (int i = 0; i < 4; i++) s4[i] = s8[i] + s8[i + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
 /* One (token, head) pair at a time:
  *   s_j = (q . k_j) * scale for the positions j the token may see,
  *   p = softmax(s), out = sum_j p_j v_j.
- * q and p are rounded to F16 before their products with the F16 cache,
- * which is what ggml's mul_mat does with an F16 cache. */
+ * As in llama.cpp, q and p are rounded to F16 before their products with the
+ * F16 cache, and the rows run over the cached positions padded to a multiple
+ * of 32 (the padding and positions a sliding window hides have p = 0).  The
+ * p.V products sum in the order of ggml's batched product (one 16-lane
+ * accumulator) for batches, and of its vector dot (four accumulators) for a
+ * single token, which is what llama.cpp runs in each case. */
 static void attention(fwd_task *t, int il, int ith, int nth) {
     octo_ctx *c = t->c;
     const octo_hparams *hp = &c->m->hp;
@@ -166,11 +186,11 @@ static void attention(fwd_task *t, int il, int ith, int nth) {
     int64_t q_dim = (int64_t)nh * hd, qkv_dim = q_dim + c->kv_k_dim + c->kv_v_dim;
     /* phi3 and gemma scale q before the product (so it is rounded scaled) */
     float scale = hp->q_prescale ? 1.0f : c->kq_scale;
-    const octo_f16 *kc = c->k_cache + (size_t)il * c->n_ctx * c->kv_k_dim;
-    const octo_f16 *vt = c->v_cache + (size_t)il * c->n_ctx * c->kv_v_dim;
-    float *sc = c->scores + (size_t)ith * c->n_ctx;
-    int scratch = c->n_ctx > hd ? c->n_ctx : hd;
-    octo_f16 *h16 = c->att_f16 + (size_t)ith * scratch;
+    const int stride = c->kv_stride;
+    const octo_f16 *kc = c->k_cache + (size_t)il * stride * c->kv_k_dim;
+    const octo_f16 *vt = c->v_cache + (size_t)il * stride * c->kv_v_dim;
+    float *sc = c->scores + (size_t)ith * stride;
+    octo_f16 *q16 = c->att_f16 + (size_t)ith * (stride + hd), *p16 = q16 + hd;
     long lo, hi;
     octo_split_range((long)n * nh, ith, nth, 1, &lo, &hi);
     for (long job = lo; job < hi; job++) {
@@ -178,25 +198,25 @@ static void attention(fwd_task *t, int il, int ith, int nth) {
         int pos = t->pos0 + i;
         int j0 = 0;
         if (hp->n_swa > 0 && pos - hp->n_swa + 1 > 0) j0 = pos - hp->n_swa + 1;
-        int n_kv = pos + 1 - j0;
+        int n_kv = (pos + 1 + 31) / 32 * 32; /* <= stride: the cache is allocated in multiples of 32 */
         const float *q = c->qkv + (size_t)i * qkv_dim + (size_t)h * hd;
-        /* scores over cached rows j0..pos of this kv head; rows a sliding
-         * window hides are -inf, so that the exp sums group as llama.cpp's
-         * masked rows do */
-        octo_matmul_prepare(OCTO_TYPE_F16, q, hd, 0, 1, hd, h16);
+        octo_matmul_prepare(OCTO_TYPE_F16, q, hd, 0, 1, hd, q16);
         for (int j = 0; j < j0; j++) sc[j] = -INFINITY;
         float mx = -INFINITY;
         for (int j = j0; j <= pos; j++) {
-            sc[j] = octo_dot_f16(kc + (size_t)j * c->kv_k_dim + (size_t)kvh * hd, h16, hd) * scale;
+            sc[j] = octo_dot_f16(kc + (size_t)j * c->kv_k_dim + (size_t)kvh * hd, q16, hd) * scale;
             if (sc[j] > mx) mx = sc[j];
         }
         float inv = (float)(1.0 / octo_exp_sum_f32(sc, sc, mx, pos + 1));
-        for (int j = j0; j <= pos; j++) sc[j] *= inv;
-        /* out[d] = p . V^T[d][j0..pos] */
-        octo_matmul_prepare(OCTO_TYPE_F16, sc + j0, n_kv, 0, 1, n_kv, h16);
+        for (int j = 0; j <= pos; j++) sc[j] *= inv;
+        for (int j = pos + 1; j < n_kv; j++) sc[j] = 0.0f;
+        octo_matmul_prepare(OCTO_TYPE_F16, sc, n_kv, 0, 1, n_kv, p16);
         float *out = c->att + (size_t)i * nh * hdv + (size_t)h * hdv;
-        octo_matmul(OCTO_TYPE_F16, vt + (size_t)kvh * hdv * c->n_ctx + j0, (size_t)c->n_ctx * sizeof(octo_f16), 0, hdv,
-                    n_kv, h16, 1, out, 0);
+        const octo_f16 *vrow = vt + (size_t)kvh * hdv * stride;
+        for (int e = 0; e < hdv; e++) {
+            const octo_f16 *v = vrow + (size_t)e * stride;
+            out[e] = n >= 2 ? octo_dot_f16_lanes16(v, p16, n_kv) : octo_dot_f16(v, p16, n_kv);
+        }
     }
 }
 
@@ -254,34 +274,42 @@ static void forward_task(void *arg, int ith, int nth) {
             for (int h = 0; h < hp->n_head_kv; h++)
                 rope_head(k + (size_t)h * hp->head_dim, hp->n_rot, hp->rope_neox, c->theta_scale,
                           hp->rope_freq_scale, pos);
-            size_t p = (size_t)(t->pos0 + i), layer = (size_t)il * c->n_ctx;
+            size_t p = (size_t)(t->pos0 + i), layer = (size_t)il * c->kv_stride;
             octo_f16 *kdst = c->k_cache + (layer + p) * k_dim;
             for (int64_t j = 0; j < k_dim; j++) kdst[j] = octo_f32_to_f16(k[j]);
             octo_f16 *vdst = c->v_cache + layer * v_dim + p;
-            for (int64_t j = 0; j < v_dim; j++) vdst[(size_t)j * c->n_ctx] = octo_f32_to_f16(v[j]);
+            for (int64_t j = 0; j < v_dim; j++) vdst[(size_t)j * c->kv_stride] = octo_f32_to_f16(v[j]);
         }
         octo_pool_barrier(pool);
         attention(t, il, ith, nth);
         octo_pool_barrier(pool);
-        /* output projection into xn (free now), then residual */
+        /* output projection into xn (free now) */
         linear(t, pool, &L->wo, c->att, n, c->xn, d, ith, nth);
-        octo_split_range(n, ith, nth, 1, &lo, &hi);
+        /* The last layer's output is needed only for the rows that give
+         * logits (none for a chunk before the last), so, as llama.cpp does,
+         * the rest of it runs on those rows alone: rows [r0, r0 + rn). */
+        const int r0 = il == hp->n_layer - 1 ? t->out_first : 0;
+        const int rn = il == hp->n_layer - 1 ? t->out_n : n;
+        if (rn == 0) break;
+        float *xr = c->x + (size_t)r0 * d;
+        const float *ar = c->xn + (size_t)r0 * d;
+        octo_split_range(rn, ith, nth, 1, &lo, &hi);
         for (long i = lo; i < hi; i++)
-            for (int64_t j = 0; j < d; j++) c->x[i * d + j] += c->xn[i * d + j];
+            for (int64_t j = 0; j < d; j++) xr[i * d + j] += ar[i * d + j];
         octo_pool_barrier(pool);
 
         /* feed-forward block */
-        rmsnorm_rows(c->xn, c->x, L->ffn_norm, d, hp->norm_eps, lo, hi);
+        rmsnorm_rows(c->xn, xr, L->ffn_norm, d, hp->norm_eps, lo, hi);
         octo_pool_barrier(pool);
         /* gate in ffn[:, 0:ff), up in ffn[:, ff:2ff) (phi3's fused layout) */
         if (L->fused_gate_up) {
-            linear(t, pool, &L->w_up, c->xn, n, c->ffn, 2 * ff, ith, nth);
+            linear(t, pool, &L->w_up, c->xn, rn, c->ffn, 2 * ff, ith, nth);
         } else {
             const octo_weight *ws[2] = {&L->w_gate, &L->w_up};
             const int64_t offs[2] = {0, ff};
-            linear_group(t, pool, ws, offs, 2, c->xn, n, c->ffn, 2 * ff, ith, nth);
+            linear_group(t, pool, ws, offs, 2, c->xn, rn, c->ffn, 2 * ff, ith, nth);
         }
-        octo_split_range(n, ith, nth, 1, &lo, &hi);
+        octo_split_range(rn, ith, nth, 1, &lo, &hi);
         for (long i = lo; i < hi; i++) {
             const float *g = c->ffn + i * 2 * ff, *u = g + ff;
             float *hr = c->h + i * ff;
@@ -293,10 +321,10 @@ static void forward_task(void *arg, int ith, int nth) {
             }
         }
         octo_pool_barrier(pool);
-        linear(t, pool, &L->w_down, c->h, n, c->xn, d, ith, nth);
-        octo_split_range(n, ith, nth, 1, &lo, &hi);
+        linear(t, pool, &L->w_down, c->h, rn, c->xn, d, ith, nth);
+        octo_split_range(rn, ith, nth, 1, &lo, &hi);
         for (long i = lo; i < hi; i++)
-            for (int64_t j = 0; j < d; j++) c->x[i * d + j] += c->xn[i * d + j];
+            for (int64_t j = 0; j < d; j++) xr[i * d + j] += c->xn[i * d + j];
         octo_pool_barrier(pool);
     }
 
@@ -331,18 +359,19 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     size_t B = (size_t)c->n_batch, d = (size_t)hp->n_embd;
     size_t q_dim = (size_t)hp->n_head * hp->head_dim, att_dim = (size_t)hp->n_head * hp->head_dim_v;
     size_t qkv_dim = q_dim + (size_t)c->kv_k_dim + (size_t)c->kv_v_dim;
-    size_t kv_elems = (size_t)hp->n_layer * c->n_ctx;
-    c->k_cache = malloc(kv_elems * c->kv_k_dim * sizeof(octo_f16));
-    c->v_cache = malloc(kv_elems * c->kv_v_dim * sizeof(octo_f16));
-    int scratch = c->n_ctx > hp->head_dim ? c->n_ctx : hp->head_dim;
-    c->att_f16 = malloc((size_t)nt * scratch * sizeof(octo_f16));
+    c->kv_stride = (c->n_ctx + 31) / 32 * 32;
+    size_t kv_elems = (size_t)hp->n_layer * c->kv_stride;
+    /* zeroed: padded rows are read (times p = 0) and must hold numbers */
+    c->k_cache = calloc(kv_elems * c->kv_k_dim, sizeof(octo_f16));
+    c->v_cache = calloc(kv_elems * c->kv_v_dim, sizeof(octo_f16));
+    c->att_f16 = malloc((size_t)nt * (c->kv_stride + hp->head_dim) * sizeof(octo_f16));
     c->x = malloc(B * d * sizeof(float));
     c->xn = malloc(B * d * sizeof(float));
     c->qkv = malloc(B * qkv_dim * sizeof(float));
     c->att = malloc(B * att_dim * sizeof(float));
     c->ffn = malloc(B * 2 * (size_t)hp->n_ff * sizeof(float));
     c->h = malloc(B * (size_t)hp->n_ff * sizeof(float));
-    c->scores = malloc((size_t)nt * c->n_ctx * sizeof(float));
+    c->scores = malloc((size_t)nt * c->kv_stride * sizeof(float));
     c->logits_cap = 1;
     c->logits = malloc((size_t)hp->n_vocab * sizeof(float));
     /* activations are converted for the widest input of any weight type */
@@ -446,6 +475,6 @@ void octo_ctx_truncate(octo_ctx *c, int n_keep) {
     if (n_keep < c->n_past) c->n_past = n_keep;
 }
 size_t octo_ctx_kv_bytes(const octo_ctx *c) {
-    return (size_t)c->m->hp.n_layer * c->n_ctx * (size_t)(c->kv_k_dim + c->kv_v_dim) * sizeof(octo_f16);
+    return (size_t)c->m->hp.n_layer * c->kv_stride * (size_t)(c->kv_k_dim + c->kv_v_dim) * sizeof(octo_f16);
 }
 octo_model *octo_ctx_model(const octo_ctx *c) { return c->m; }
