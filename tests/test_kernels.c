@@ -3,9 +3,10 @@
  *
  * The scalar kernels are checked against hand-derived bytes and a naive
  * double-precision product; every SIMD implementation is then checked
- * against the scalar one (integer parts must agree exactly, so only float
- * rounding may differ) and against itself across tilings (a result must not
- * depend on which rows or tokens were computed together).
+ * against the scalar one (within rounding in general, bit for bit where
+ * both follow llama.cpp's operation order lane for lane) and against itself
+ * across tilings (a result must not depend on which rows or tokens were
+ * computed together).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tensor/kernels.h"
 #include "tensor/ops.h"
 #include "tensor/types.h"
 #include "testlib.h"
@@ -570,6 +572,77 @@ TEST(matmul_tiling_invariance) {
     isa_restore();
 }
 
+/* Where a SIMD kernel reproduces llama.cpp's order of float operations
+ * (ops_avx512.c: all but BF16; ops_avx2.c: Q8_0 and Q4_0), the scalar
+ * reference emulates the same lanes, so the two must agree bit for bit:
+ * odd row and token counts, every tail of K, both F32/F16 orders. */
+TEST(matmul_ggml_order_bitwise) {
+    static const struct {
+        const char *isa;
+        octo_type t;
+    } cases[] = {
+        {"avx512", OCTO_TYPE_F32},  {"avx512", OCTO_TYPE_F16},  {"avx512", OCTO_TYPE_Q8_0},
+        {"avx512", OCTO_TYPE_Q4_0}, {"avx512", OCTO_TYPE_Q4_K}, {"avx512", OCTO_TYPE_Q6_K},
+        {"avx2", OCTO_TYPE_Q8_0},   {"avx2", OCTO_TYPE_Q4_0},
+    };
+    static const int64_t Ns[] = {1, 5, 13, 37};
+    static const int64_t Ms[] = {1, 2, 3, 5, 9};
+    static const int64_t kf[] = {16, 75, 130, 192, 269, 1024};
+    static const int64_t k32[] = {32, 96, 160, 224, 1056};
+    static const int64_t k256[] = {256, 768, 1280};
+    int checked = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const octo_type t = cases[ci].t;
+        if (!isa_ok(cases[ci].isa)) continue;
+        const int64_t bs = octo_type_info(t)->block_size;
+        const int64_t *ks = bs == 1 ? kf : bs == 32 ? k32 : k256;
+        const int nk = bs == 1 ? 6 : bs == 32 ? 5 : 3;
+        for (int ki = 0; ki < nk; ki++) {
+            const int64_t K = ks[ki];
+            for (int ni = 0; ni < 4; ni++) {
+                const int64_t N = Ns[ni];
+                wmat w = make_w(t, N, K);
+                for (int mi = 0; mi < 5; mi++) {
+                    const int64_t M = Ms[mi];
+                    float *x = malloc(sizeof(float) * M * K);
+                    fill_normal(x, M * K, 1.0f);
+                    REQUIRE(isa_ok("scalar"));
+                    void *xq = prepare(t, x, M, K);
+                    const size_t xrs = octo_matmul_xq_size(t, 1, K);
+                    float *ref = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
+                    float *ref_vd = malloc(sizeof(float) * M * N), *got_vd = malloc(sizeof(float) * M * N);
+                    octo_matmul(t, w.q, w.rs, 0, N, K, xq, M, ref, N);
+                    octo_gemm_fn vd = octo_kernels_get()->gemm_vecdot[t];
+                    if (vd) vd(w.q, w.rs, 0, N, K, xq, xrs, M, ref_vd, N);
+                    REQUIRE(isa_ok(cases[ci].isa));
+                    octo_matmul(t, w.q, w.rs, 0, N, K, xq, M, got, N);
+                    CHECKF(memcmp(ref, got, sizeof(float) * M * N) == 0,
+                           "%s %s K=%lld N=%lld M=%lld: not bit-identical to scalar", cases[ci].isa,
+                           octo_type_name(t), (long long)K, (long long)N, (long long)M);
+                    octo_gemm_fn vd2 = octo_kernels_get()->gemm_vecdot[t];
+                    CHECK((vd == NULL) == (vd2 == NULL));
+                    if (vd && vd2) {
+                        vd2(w.q, w.rs, 0, N, K, xq, xrs, M, got_vd, N);
+                        CHECKF(memcmp(ref_vd, got_vd, sizeof(float) * M * N) == 0,
+                               "%s %s vec_dot order K=%lld N=%lld M=%lld: not bit-identical to scalar",
+                               cases[ci].isa, octo_type_name(t), (long long)K, (long long)N, (long long)M);
+                    }
+                    checked++;
+                    free(ref_vd);
+                    free(got_vd);
+                    free(ref);
+                    free(got);
+                    free(xq);
+                    free(x);
+                }
+                free_w(&w);
+            }
+        }
+    }
+    CHECK(checked > 0 || !isa_ok("avx2"));
+    isa_restore();
+}
+
 /* Activation conversion must give the reference bytes on every ISA,
  * including awkward data: zero blocks, ties, a sign choice on |max| ties. */
 TEST(prepare_bit_exact) {
@@ -722,6 +795,7 @@ int main(void) {
     RUN(prepare_bit_exact);
     RUN(matmul_vs_reference);
     RUN(matmul_tiling_invariance);
+    RUN(matmul_ggml_order_bitwise);
     RUN(matmul_no_overread);
     return t_finish();
 }

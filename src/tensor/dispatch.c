@@ -33,6 +33,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 __attribute__((unused)) static void complete(octo_kernels *t, const octo_kernels *base) {
     for (int i = 0; i < OCTO_TYPE_COUNT; i++) {
         if (!t->gemm[i]) t->gemm[i] = base->gemm[i];
+        if (!t->gemm_vecdot[i]) t->gemm_vecdot[i] = base->gemm_vecdot[i];
         if (!t->act[i]) t->act[i] = base->act[i];
     }
     if (!t->dot_f32) t->dot_f32 = base->dot_f32;

@@ -29,6 +29,10 @@ typedef void (*octo_act_fn)(const float *x, void *dst, int64_t K);
 typedef struct octo_kernels {
     const char *name;
     octo_gemm_fn gemm[OCTO_TYPE_COUNT]; /* indexed by weight type */
+    /* F32/F16 only: the summation order of ggml_vec_dot_f32/_f16, which
+     * llama.cpp uses for one token where gemm follows its batched tinyBLAS
+     * order (quantized types have one order for both; NULL here) */
+    octo_gemm_fn gemm_vecdot[OCTO_TYPE_COUNT];
     octo_act_fn act[OCTO_TYPE_COUNT];   /* indexed by activation (vec_dot) type */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);

@@ -12,6 +12,10 @@
  *  - K-quants: unsigned 4- or 6-bit values times x, the sub-block scale
  *    applied by vpmaddwd.
  * All integer sums are exact; block sums are scaled by d_w*d_x in float.
+ * Q8_0 and Q4_0 products follow llama.cpp's float operation order lane for
+ * lane, as in ops_avx512.c (and agree with the scalar reference bit for
+ * bit); the float-type and K-quant products keep their own order and agree
+ * only within rounding.
  */
 #include "tensor/kernels.h"
 
@@ -32,9 +36,10 @@
 
 INLINE float f16(octo_f16 h) { return _cvtsh_ss(h); }
 
-/* Sum of the 8 lanes in a fixed order. */
+/* Sum of the 8 lanes in ggml's order (hsum_float_8): lanes (i, i+4), then
+ * (0+2, 1+3), then the two. */
 INLINE float hsum(__m256 v) {
-    __m128 b = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    __m128 b = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
     b = _mm_add_ps(b, _mm_movehl_ps(b, b));
     b = _mm_add_ss(b, _mm_movehdup_ps(b));
     return _mm_cvtss_f32(b);
@@ -147,81 +152,58 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
 
 /* ================================================================ Q8_0 / Q4_0 x Q8_0
  *
- * Work unit: a pair of blocks in two ymm with the blocks' halves side by
- * side: v0 = [b0 values 0-15 | b1 values 0-15], v1 = [b0 16-31 | b1 16-31].
- * A Q4_0 pair unpacks into exactly this (low nibbles, high nibbles), the
- * int16 products of v0 and v1 can be added before widening, and the int32
- * result has block b0 in lanes 0-3 and b1 in 4-7: one conversion and one
- * scaling per pair of blocks.  An odd last block is a pair whose second
- * block is zero.  The token side (values re-laid, 8*sum(x) for the Q4_0
- * correction, |x| for the Q8_0 sign trick, scales) is prepared once per
- * token and block of rows.
+ * Q8_0 weights take the order of ggml's x86 build (tinyBLAS_Q0_AVX for
+ * batches, ggml_vec_dot_q8_0_q8_0 for one token; see ops_avx512.c): one
+ * 8-lane float accumulator per output; per block, lane l gets the exact
+ * integer sum of the products of values 4l..4l+3 (vpmaddubsw then vpmaddwd
+ * leave exactly these in int32 lane l), converted and fma'd with d_w*d_x.
+ * Q4_0 weights take llama.cpp's repacked-kernel order (tile_q4_0 below).
+ * The token side (values, |x| for the Q8_0 sign trick, 8*sum(x) per lane
+ * for the Q4_0 correction, scale) is prepared once per token and row block.
  */
 typedef struct {
-    __m256i x[2], ax[2]; /* values; |values| (Q8_0 weights only) */
-    __m256i corr;        /* 8*sum(x) per int32 lane (Q4_0 weights only) */
-    __m256 xd;           /* [d0 x4, d1 x4] */
+    __m256i x, ax; /* values; |values| (Q8_0 weights only) */
+    __m256i corr;  /* 8 * (sum of values 4l..4l+3) (Q4_0 weights only) */
+    float d;
+    float pad[7];
 } q80_tok;
-
-/* The two halves of blocks b[0], b[1] (b[1] only if two) of 32 int8. */
-INLINE void q8_halves(const int8_t *q0, const int8_t *q1, const bool single, __m256i *v0, __m256i *v1) {
-    const __m128i a0 = _mm_loadu_si128((const __m128i *)q0), a1 = _mm_loadu_si128((const __m128i *)(q0 + 16));
-    const __m128i b0 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)q1);
-    const __m128i b1 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)(q1 + 16));
-    *v0 = _mm256_set_m128i(b0, a0);
-    *v1 = _mm256_set_m128i(b1, a1);
-}
-
-INLINE __m256 pair_scales(octo_f16 d0, octo_f16 d1, const bool single) {
-    return _mm256_set_m128(_mm_set1_ps(single ? 0.0f : f16(d1)), _mm_set1_ps(f16(d0)));
-}
 
 INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
     const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
-    for (int64_t ib = 0, p = 0; ib < nb; ib += 2, p++) {
-        const bool single = ib + 1 == nb;
-        q8_halves(xb[ib].qs, single ? NULL : xb[ib + 1].qs, single, &t[p].x[0], &t[p].x[1]);
-        t[p].ax[0] = _mm256_abs_epi8(t[p].x[0]);
-        t[p].ax[1] = _mm256_abs_epi8(t[p].x[1]);
-        const __m256i s16 =
-            _mm256_add_epi16(_mm256_maddubs_epi16(eight, t[p].x[0]), _mm256_maddubs_epi16(eight, t[p].x[1]));
-        t[p].corr = WQ4 ? _mm256_madd_epi16(s16, ones) : _mm256_setzero_si256();
-        t[p].xd = pair_scales(xb[ib].d, single ? 0 : xb[ib + 1].d, single);
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)xb[i].qs);
+        t[i].x = x;
+        t[i].ax = _mm256_abs_epi8(x);
+        t[i].corr = WQ4 ? _mm256_madd_epi16(_mm256_maddubs_epi16(eight, x), ones) : _mm256_setzero_si256();
+        t[i].d = f16(xb[i].d);
     }
 }
 
-INLINE void q80_step(const int R, const int C, const bool WQ4, const bool single, const char *W, size_t ws,
-                     const q80_tok *tok, int64_t np, int64_t ib, __m256 acc[RT][CT]) {
+INLINE void q80_block(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
+                      int64_t nb, int64_t i, __m256 acc[RT][CT]) {
     const __m256i ones = _mm256_set1_epi16(1);
     UNROLL for (int r = 0; r < R; r++) {
-        __m256i w0, w1;
+        __m256i wq;
         __m256 wd;
-        if (WQ4) {
-            const block_q4_0 *b = (const block_q4_0 *)(W + r * ws) + ib;
-            const __m128i q0 = _mm_loadu_si128((const __m128i *)b[0].qs);
-            const __m128i q1 = single ? _mm_setzero_si128() : _mm_loadu_si128((const __m128i *)b[1].qs);
-            const __m256i q = _mm256_set_m128i(q1, q0);
-            const __m256i m4 = _mm256_set1_epi8(0x0F);
-            w0 = _mm256_and_si256(q, m4);
-            w1 = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-            wd = pair_scales(b[0].d, single ? 0 : b[1].d, single);
+        if (WQ4) { /* values 0-15 are the low nibbles, 16-31 the high ones */
+            const block_q4_0 *b = (const block_q4_0 *)(W + r * ws) + i;
+            const __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
+            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
+            wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
         } else {
-            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + ib;
-            q8_halves(b[0].qs, single ? NULL : b[1].qs, single, &w0, &w1);
-            wd = pair_scales(b[0].d, single ? 0 : b[1].d, single);
+            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + i;
+            wq = _mm256_loadu_si256((const __m256i *)b->qs);
+            wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
         }
         UNROLL for (int c = 0; c < C; c++) {
-            const q80_tok *t = tok + c * np + ib / 2;
+            const q80_tok *t = tok + c * nb + i;
             __m256i s;
-            if (WQ4) { /* 15*127*2*2 fits int16 */
-                const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(w0, t->x[0]), _mm256_maddubs_epi16(w1, t->x[1]));
-                s = _mm256_sub_epi32(_mm256_madd_epi16(p, ones), t->corr);
-            } else { /* 127*127*2 fits int16, twice that does not: widen each */
-                const __m256i p0 = _mm256_maddubs_epi16(t->ax[0], _mm256_sign_epi8(w0, t->x[0]));
-                const __m256i p1 = _mm256_maddubs_epi16(t->ax[1], _mm256_sign_epi8(w1, t->x[1]));
-                s = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones));
-            }
-            acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wd, t->xd), acc[r][c]);
+            if (WQ4) /* 15*127*2 fits int16 */
+                s = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq, t->x), ones), t->corr);
+            else /* 127*127*2 fits int16 */
+                s = _mm256_madd_epi16(_mm256_maddubs_epi16(t->ax, _mm256_sign_epi8(wq, t->x)), ones);
+            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
+            acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
         }
     }
 }
@@ -230,31 +212,97 @@ INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, si
                      int64_t K, float *y, int64_t ys) {
     __m256 acc[RT][CT];
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
-    const int64_t nb = K / 32, np = (nb + 1) / 2;
+    const int64_t nb = K / 32;
     const size_t pd = prefetch_dist(R, ws);
-    int64_t ib = 0;
-    for (; ib + 2 <= nb; ib += 2) {
-        if (C == 1) prefetch_rows(R, W, ws, ib * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
-        q80_step(R, C, WQ4, false, W, ws, tok, np, ib, acc);
+    int64_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        if (C == 1) prefetch_rows(R, W, ws, i * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
+        q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
+        q80_block(R, C, WQ4, W, ws, tok, nb, i + 1, acc);
     }
-    if (ib < nb) q80_step(R, C, WQ4, true, W, ws, tok, np, ib, acc);
+    if (i < nb) q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
 }
 
+
+/* Q4_0 weights follow another order: llama.cpp repacks them on x86 (eight
+ * rows interleaved; ggml_gemv/gemm_q4_0_8x8_q8_0, for one token and for
+ * batches alike), and that kernel keeps one float per output, adding, block
+ * by block, float(the block's integer dot) * (d_w*d_x) with one fma.  So
+ * here a ymm holds 8 rows, one per lane: each row's block gives 8 partial
+ * int32 sums (values 4l..4l+3), the hadd tree turns the 8 rows' partials
+ * into the 8 rows' block totals (exact), and one conversion, one scaling
+ * and one fma serve all 8 rows.  A tile of R < 8 rows repeats its first
+ * row in the spare lanes and does not store them. */
+#define RQ4 8
+
+/* lane r = sum of the 8 lanes of v[r] */
+INLINE __m256i sum8x8_epi32(const __m256i v[8]) {
+    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
+    /* b0 = [rows 0-3, values 0-15 | rows 0-3, values 16-31], b1 rows 4-7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+}
+
+INLINE void tile_q4_0(const int C, const int R, const char *W, size_t ws, const q80_tok *tok, int64_t K, float *y,
+                      int64_t ys) {
+    const block_q4_0 *row[RQ4];
+    UNROLL for (int r = 0; r < RQ4; r++) row[r] = (const block_q4_0 *)(W + (r < R ? r : 0) * ws);
+    __m256 acc[CT];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const int64_t nb = K / 32;
+    const size_t pd = prefetch_dist(RQ4, ws);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nb; i++) {
+        if (C == 1 && i % 4 == 0) prefetch_rows(R, W, ws, i * 18, 72, pd);
+        __m256i wq[RQ4];
+        UNROLL for (int r = 0; r < RQ4; r++) { /* values 0-15: low nibbles, 16-31: high */
+            const __m128i q = _mm_loadu_si128((const __m128i *)row[r][i].qs);
+            wq[r] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+        }
+        const __m256 wd = _mm256_cvtph_ps(_mm_setr_epi16((short)row[0][i].d, (short)row[1][i].d, (short)row[2][i].d,
+                                                         (short)row[3][i].d, (short)row[4][i].d, (short)row[5][i].d,
+                                                         (short)row[6][i].d, (short)row[7][i].d));
+        UNROLL for (int c = 0; c < C; c++) {
+            const q80_tok *t = tok + c * nb + i;
+            __m256i s[RQ4];
+            UNROLL for (int r = 0; r < RQ4; r++) s[r] = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq[r], t->x), _mm256_set1_epi16(1)), t->corr);
+            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(s)), d, acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < C; c++) {
+        float o[8];
+        _mm256_storeu_ps(o, acc[c]);
+        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
+    }
+}
 
 #define ROW_BLOCK 64 /* rows kept in L2 while all token tiles pass */
 
 INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
                      size_t xs, int64_t M, float *y, int64_t ys) {
-    const int64_t nb = K / 32, np = (nb + 1) / 2;
-    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)np);
+    const int64_t nb = K / 32;
+    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)nb);
     const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
     for (int64_t b0 = n0; b0 < n1; b0 += rb) {
         const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
         for (int64_t m = 0; m < M; m += CT) {
             const int c = M - m < CT ? (int)(M - m) : CT;
             for (int i = 0; i < c; i++)
-                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * np);
+                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
+            if (WQ4) {
+                for (int64_t n = b0; n < b1; n += RQ4) {
+                    const int r = b1 - n < RQ4 ? (int)(b1 - n) : RQ4;
+                    const char *wn = (const char *)W + n * ws;
+                    switch (c) {
+                    case 1: tile_q4_0(1, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    default: tile_q4_0(CT, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    }
+                }
+                continue;
+            }
             for (int64_t n = b0; n < b1; n += RT) {
                 const int r = b1 - n < RT ? (int)(b1 - n) : RT;
                 CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
@@ -397,15 +445,9 @@ INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const 
 }
 DEFINE_GEMM(gemm_q6_K, tile_q6_K)
 
-/* ================================================================ activation conversion (reference bytes) */
-
-INLINE __m256 round_half_away(__m256 v) {
-    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
-    const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    const __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, _mm256_set1_ps(-0.0f)));
-    return _mm256_add_ps(t, _mm256_and_ps(up, one));
-}
+/* ================================================================ activation conversion
+ * Each gives exactly the scalar converter's bytes (ggml's x86
+ * quantize_row_q8_0 for Q8_0, the reference quantizers otherwise). */
 
 /* 32 int32 (values in int8 range) -> 32 int8 in order. */
 INLINE __m256i pack32(__m256i a, __m256i b, __m256i c, __m256i d) {
@@ -430,12 +472,13 @@ static void act_q8_0(const float *x, void *dst, int64_t K) {
             am = _mm256_max_ps(am, _mm256_andnot_ps(sgn, v[j]));
         }
         const float amax = hmax(am);
-        const float d = amax / ((1 << 7) - 1);
-        const float id = d ? 1.0f / d : 0.0f;
+        /* ggml's x86 quantize_row_q8_0: 127/amax, ties to even (see ops_scalar.c) */
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
         y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
         const __m256 s = _mm256_set1_ps(id);
         __m256i q[4];
-        for (int j = 0; j < 4; j++) q[j] = _mm256_cvttps_epi32(round_half_away(_mm256_mul_ps(v[j], s)));
+        for (int j = 0; j < 4; j++) q[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], s));
         _mm256_storeu_si256((__m256i *)y[i].qs, pack32(q[0], q[1], q[2], q[3]));
     }
 }

@@ -17,8 +17,11 @@
  * layout, the same final reduction), so results do not depend on the tile
  * shape, the thread split or the batch size.  Quantized blocks are multiplied
  * as exact integers with VNNI and each block's (or super-block's) integer
- * sum is scaled by d_w*d_x in float, like ggml; only the order of float
- * additions differs from the scalar reference.
+ * sums are scaled by d_w*d_x in float.  The float operations are those of
+ * llama.cpp's x86 build, lane for lane (the sections below say which
+ * function each follows), and so are the scalar reference's: the two agree
+ * bit for bit, and with llama.cpp.  BF16 one-token dots are the exception
+ * (tinyBLAS's order is used for every M).
  *
  * Integer tricks (all exact):
  *  - vpdpbusd multiplies unsigned by signed bytes.  Q4_0 nibbles are already
@@ -68,6 +71,12 @@ INLINE float hsum8(__m256 v) {
     b = _mm_add_ps(b, _mm_movehl_ps(b, b));
     b = _mm_add_ss(b, _mm_movehdup_ps(b));
     return _mm_cvtss_f32(b);
+}
+
+/* int32 lanes i and i+8 added (exact): a K-quant vector holding two
+ * 32-value sub-blocks, one per 256-bit half, becomes ggml's 8-lane sum. */
+INLINE __m256i fold8(__m512i v) {
+    return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
 /* Generation streams each weight once, a few rows at a time.  Rows of a
@@ -193,6 +202,75 @@ INLINE void tile_f16(const int R, const int C, const char *W, size_t ws, const c
 }
 DEFINE_GEMM(gemm_f16, tile_f16)
 
+/* F32 and F16 (both operands) have two orders in ggml:
+ *  - batches of 2+ tokens with K a multiple of 16 go through tinyBLAS<16>:
+ *    one 16-lane accumulator per output, fma over steps of 16, then the
+ *    reduce_add tree.  That is gemm (tile_f32 / tile_f16 above), for every
+ *    M, a tail short of 16 counting as zero padding: results stay the same
+ *    for any batch split, and the attention's P.V (llama.cpp pads the KV
+ *    length to a multiple of 256) needs exactly this.
+ *  - a single token (or K not a multiple of 16) goes through
+ *    ggml_vec_dot_f32 / _f16: four 16-lane accumulators over steps of 64,
+ *    folded as (a0+a2)+(a1+a3), the tree into double, then the leftover
+ *    products (float) added one by one in double.  That is gemm_vecdot
+ *    (tile_vd: R rows for one token, so generation still streams several
+ *    rows per activation load), for callers that mirror llama.cpp's
+ *    one-token path. */
+INLINE __m512 ld16(const bool H, const char *p, int64_t k) {
+    return H ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const octo_f16 *)p + k)))
+             : _mm512_loadu_ps((const float *)p + k);
+}
+INLINE float ld1(const bool H, const char *p, int64_t k) {
+    return H ? f16(((const octo_f16 *)p)[k]) : ((const float *)p)[k];
+}
+
+INLINE void tile_vd(const int R, const bool H, const char *W, size_t ws, const char *X, int64_t K, float *y) {
+    __m512 acc[RT][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int j = 0; j < 4; j++) acc[r][j] = _mm512_setzero_ps();
+    const int64_t np = K & ~(int64_t)63;
+    const size_t pd = prefetch_dist(R, ws);
+    for (int64_t k = 0; k < np; k += 64) {
+        prefetch_rows(R, W, ws, k * (H ? 2 : 4), H ? 128 : 256, pd);
+        __m512 xv[4];
+        UNROLL for (int j = 0; j < 4; j++) xv[j] = ld16(H, X, k + 16 * j);
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int j = 0; j < 4; j++)
+            acc[r][j] = _mm512_fmadd_ps(ld16(H, W + r * ws, k + 16 * j), xv[j], acc[r][j]);
+    }
+    UNROLL for (int r = 0; r < R; r++) {
+        const __m512 s = _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][2]), _mm512_add_ps(acc[r][1], acc[r][3]));
+        double sum = (double)hsum(s);
+        for (int64_t k = np; k < K; k++) sum += (double)(ld1(H, W + r * ws, k) * ld1(H, X, k));
+        y[r] = (float)sum;
+    }
+}
+
+INLINE void gemm_vd(const bool H, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
+                    size_t xs, int64_t M, float *y, int64_t ys) {
+    const char *w = (const char *)W, *x = (const char *)xq;
+    for (int64_t n = n0; n < n1; n += RT) {
+        const int r = n1 - n < RT ? (int)(n1 - n) : RT;
+        for (int64_t m = 0; m < M; m++) {
+            const char *wn = w + n * ws, *xm = x + m * xs;
+            float *yo = y + m * ys + n;
+            switch (r) {
+            case 1: tile_vd(1, H, wn, ws, xm, K, yo); break;
+            case 2: tile_vd(2, H, wn, ws, xm, K, yo); break;
+            case 3: tile_vd(3, H, wn, ws, xm, K, yo); break;
+            default: tile_vd(4, H, wn, ws, xm, K, yo); break;
+            }
+        }
+    }
+}
+
+static void gemm_f32_vecdot(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                            int64_t M, float *y, int64_t ys) {
+    gemm_vd(false, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
+static void gemm_f16_vecdot(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                            int64_t M, float *y, int64_t ys) {
+    gemm_vd(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
+}
+
 /* ================================================================ BF16 */
 
 /* vdpbf16ps: each float lane accumulates two bf16 products (rounding after
@@ -229,8 +307,8 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
 
 /* ================================================================ Q8_0 / Q4_0 x Q8_0
  *
- * The order of ggml's x86 build, which is the same for batches
- * (tinyBLAS_Q0_AVX) and single tokens (ggml_vec_dot_q{8,4}_0_q8_0): each
+ * Q8_0 weights take the order of ggml's x86 build, the same for batches
+ * (tinyBLAS_Q0_AVX) and single tokens (ggml_vec_dot_q8_0_q8_0): each
  * output owns one 8-lane float accumulator; for each block in turn, lane l
  * gets the exact integer sum of the 4 products of values 4l..4l+3, converted
  * to float and fma'd with the block scale f16(d_w)*f16(d_x) (one float
@@ -238,8 +316,9 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
  * llama.cpp's bit for bit, where any other summation order would now and
  * then flip the F16/int8 rounding of a later activation.
  *
- * So each weight row works in its own 256-bit register (one block per
- * register).  On Zen 4 a 512-bit operation costs two 256-bit ones, so two
+ * (Q4_0 weights are repacked by llama.cpp and take another order; see
+ * tile_q4_0.)  So each Q8_0 weight row works in its own 256-bit register
+ * (one block per register).  On Zen 4 a 512-bit operation costs two 256-bit ones, so two
  * rows per zmm would not be cheaper; 32 ymm registers hold a 4x4 tile.
  * vpdpbusd takes unsigned weights: Q4_0 nibbles are 0..15 (8 too high),
  * Q8_0 weights get +128 (xor 0x80); the per-lane correction -off*sum(x)
@@ -308,6 +387,57 @@ INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, si
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);
 }
 
+/* Q4_0 weights follow another order: llama.cpp repacks them on x86 (eight
+ * rows interleaved; ggml_gemv/gemm_q4_0_8x8_q8_0, for one token and for
+ * batches alike), and that kernel keeps one float per output, adding, block
+ * by block, float(the block's integer dot) * (d_w*d_x) with one fma.  So
+ * here a ymm holds 8 rows, one per lane: each row's block gives 8 partial
+ * int32 sums (values 4l..4l+3), the hadd tree turns the 8 rows' partials
+ * into the 8 rows' block totals (exact), and one conversion, one scaling
+ * and one fma serve all 8 rows.  A tile of R < 8 rows repeats its first
+ * row in the spare lanes and does not store them. */
+#define RQ4 8
+
+/* lane r = sum of the 8 lanes of v[r] */
+INLINE __m256i sum8x8_epi32(const __m256i v[8]) {
+    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
+    /* b0 = [rows 0-3, values 0-15 | rows 0-3, values 16-31], b1 rows 4-7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+}
+
+INLINE void tile_q4_0(const int C, const int R, const char *W, size_t ws, const q80_tok *tok, int64_t K, float *y,
+                      int64_t ys) {
+    const block_q4_0 *row[RQ4];
+    UNROLL for (int r = 0; r < RQ4; r++) row[r] = (const block_q4_0 *)(W + (r < R ? r : 0) * ws);
+    __m256 acc[CT];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const int64_t nb = K / 32;
+    const size_t pd = prefetch_dist(RQ4, ws);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i sh = _mm256_setr_epi64x(0, 0, 0x0004000400040004ll, 0x0004000400040004ll);
+    for (int64_t i = 0; i < nb; i++) {
+        if (C == 1 && i % 4 == 0) prefetch_rows(R, W, ws, i * 18, 72, pd);
+        __m256i wq[RQ4];
+        UNROLL for (int r = 0; r < RQ4; r++) { /* values 0-15: low nibbles, 16-31: high */
+            const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)row[r][i].qs));
+            wq[r] = _mm256_and_si256(_mm256_srlv_epi16(q, sh), m4);
+        }
+        const __m256 wd = _mm256_cvtph_ps(_mm_setr_epi16((short)row[0][i].d, (short)row[1][i].d, (short)row[2][i].d,
+                                                         (short)row[3][i].d, (short)row[4][i].d, (short)row[5][i].d,
+                                                         (short)row[6][i].d, (short)row[7][i].d));
+        UNROLL for (int c = 0; c < C; c++) {
+            const q80_tok *t = tok + c * nb + i;
+            __m256i s[RQ4];
+            UNROLL for (int r = 0; r < RQ4; r++) s[r] = _mm256_dpbusd_epi32(t->neg, wq[r], t->x);
+            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(s)), d, acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < C; c++) _mm256_mask_storeu_ps(y + c * ys, (__mmask8)((1u << R) - 1), acc[c]);
+}
+
 /* Rows are taken in blocks small enough to stay in L2 while every token
  * tile passes over them; each token tile's data is prepared once per block. */
 #define ROW_BLOCK 64
@@ -323,6 +453,19 @@ INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64
             const int c = M - m < CT ? (int)(M - m) : CT;
             for (int i = 0; i < c; i++)
                 q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
+            if (WQ4) {
+                for (int64_t n = b0; n < b1; n += RQ4) {
+                    const int r = b1 - n < RQ4 ? (int)(b1 - n) : RQ4;
+                    const char *wn = (const char *)W + n * ws;
+                    switch (c) {
+                    case 1: tile_q4_0(1, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    case 2: tile_q4_0(2, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    case 3: tile_q4_0(3, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    default: tile_q4_0(CT, r, wn, ws, tok, K, y + m * ys + n, ys); break;
+                    }
+                }
+                continue;
+            }
             for (int64_t n = b0; n < b1; n += RT) {
                 const int r = b1 - n < RT ? (int)(b1 - n) : RT;
                 CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
@@ -340,7 +483,14 @@ static void gemm_q4_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t 
     gemm_q80(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
 }
 
-/* ================================================================ K-quants x Q8_K */
+/* ================================================================ K-quants x Q8_K
+ *
+ * llama.cpp always uses ggml_vec_dot_q{4,6}_K_q8_K here, whose x86 build
+ * (the AVX2 code) sums per super-block into 8 int32 lanes, lane u holding
+ * the scaled products of values 4u..4u+3 of every 32-value sub-block, then
+ * fma's float(lane) times d = d_x*d_w into an 8-lane float accumulator;
+ * hsum8 at the end.  Our 512-bit vectors hold two sub-blocks, one per
+ * 256-bit half, so the same integers are those halves added (fold8). */
 
 /* vpshufb controls that spread int16 entry w of a 128-bit lane over the
  * lane: for Q4_K, vector j holds sub-blocks (0,2), (1,3), (4,6), (5,7) in
@@ -394,7 +544,9 @@ INLINE void q4k_scales(const uint8_t *s12, uint64_t *sc, uint64_t *mn) {
  *
  * The min part accumulates per token for all rows of the tile at once: the
  * rows' mins sit in 128-bit lane r of one vector, so lanes 4r..4r+3 of the
- * per-token accumulator belong to row r. */
+ * per-token accumulator belong to row r.  These are ggml's 4-lane acc_m,
+ * negated (ggml scales by -dmin; negation is exact): the result is
+ * hsum8(acc) - ((m0+m2) + (m1+m3)), ggml's reduction of acc_m. */
 typedef struct {
     __m512i x[4];
     __m512i b8; /* sums of x per 32-value sub-block, int16, in every lane */
@@ -419,10 +571,11 @@ INLINE void q4k_prep(const block_q8_K *xb, int64_t nb, q4k_tok *t) {
 
 INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const q4k_tok *tok, int64_t K, float *y,
                       int64_t ys) {
-    __m512 acc[RT][CT], accm[CT];
+    __m256 acc[RT][CT];
+    __m512 accm[CT];
     UNROLL for (int c = 0; c < C; c++) {
         accm[c] = _mm512_setzero_ps();
-        UNROLL for (int r = 0; r < R; r++) acc[r][c] = _mm512_setzero_ps();
+        UNROLL for (int r = 0; r < R; r++) acc[r][c] = _mm256_setzero_ps();
     }
     const int64_t nb = K / QK_K;
     const size_t pd = prefetch_dist(R, ws);
@@ -466,7 +619,7 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
                 __m512i acc_i = _mm512_setzero_si512();
                 UNROLL for (int j = 0; j < 4; j++)
                     acc_i = _mm512_dpwssd_epi32(acc_i, _mm512_maddubs_epi16(q[j], t->x[j]), s[j]);
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc_i), _mm512_set1_ps(d * t->d), acc[r][c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d * t->d), _mm256_cvtepi32_ps(fold8(acc_i)), acc[r][c]);
             }
         }
     }
@@ -475,7 +628,7 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
         _mm512_storeu_ps(m16, accm[c]);
         UNROLL for (int r = 0; r < R; r++) {
             const float *m4v = m16 + 4 * r;
-            y[c * ys + r] = hsum(acc[r][c]) - ((m4v[0] + m4v[1]) + (m4v[2] + m4v[3]));
+            y[c * ys + r] = hsum8(acc[r][c]) - ((m4v[0] + m4v[2]) + (m4v[1] + m4v[3]));
         }
     }
 }
@@ -498,15 +651,15 @@ static void gemm_q4_K(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t 
     }
 }
 
-/* Q6_K: q in 0..63 with value q-32 and a signed scale per 16 values.
- * sum(sc*(q-32)*x) = sum(sc*q*x) - 32*sum_g(sc_g*bsum_g); the correction
- * starts the int32 accumulator (one vpdpwssd per row and token). */
+/* Q6_K: q in 0..63 with value q-32 and a signed scale per 16 values.  The
+ * int16 pair sums are q*x - 32*x, as in ggml (the -32 must land in the
+ * lane of its values, not in a per-block correction, for ggml's lanes). */
 INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
                       float *y, int64_t ys) {
-    __m512 acc[RT][CT];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    __m256 acc[RT][CT];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const int64_t nb = K / QK_K;
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
     const size_t pd = prefetch_dist(R, ws);
     for (int64_t i = 0; i < nb; i++) {
         if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q6_K), sizeof(block_q6_K), pd);
@@ -527,48 +680,40 @@ INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const 
             const __m512i sc512 = _mm512_castsi256_si512(sc16);
             UNROLL for (int j = 0; j < 4; j++)
                 s[j] = _mm512_permutexvar_epi16(_mm512_load_si512(k_q6k_sc_idx[j]), sc512);
-            const __m256i corr = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5); /* -32*sc */
             const float d = f16(b->d);
             UNROLL for (int c = 0; c < C; c++) {
                 const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
-                __m512i t = _mm512_zextsi256_si512(_mm256_dpwssd_epi32(
-                    _mm256_setzero_si256(), corr, _mm256_loadu_si256((const __m256i *)xb->bsums)));
+                __m512i t = _mm512_setzero_si512();
                 UNROLL for (int j = 0; j < 4; j++) {
-                    const __m512i p = _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(xb->qs + 64 * j));
+                    const __m512i xv = _mm512_loadu_si512(xb->qs + 64 * j);
+                    /* (q-32)*x pair sums, exact in int16 */
+                    const __m512i p = _mm512_sub_epi16(_mm512_maddubs_epi16(q[j], xv), _mm512_maddubs_epi16(m32, xv));
                     t = _mm512_dpwssd_epi32(t, p, s[j]);
                 }
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(d * xb->d), acc[r][c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(fold8(t)), acc[r][c]);
             }
         }
     }
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);
 }
 DEFINE_GEMM(gemm_q6_K, tile_q6_K)
 
 /* ================================================================ activation conversion
- * Each gives exactly the reference quantizer's bytes. */
-
-/* roundf (halves away from zero) without a libm call: truncate, then step
- * away from zero when the dropped fraction is at least one half (exact). */
-INLINE __m512 round_half_away(__m512 v) {
-    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
-    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-    const __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(v, _mm512_set1_ps(-0.0f)));
-    return _mm512_mask_add_ps(t, up, t, one);
-}
+ * Each gives exactly the scalar converter's bytes (ggml's x86
+ * quantize_row_q8_0 for Q8_0, the reference quantizers otherwise). */
 
 static void act_q8_0(const float *x, void *dst, int64_t K) {
     block_q8_0 *y = dst;
     for (int64_t i = 0; i < K / 32; i++) {
         const __m512 v0 = _mm512_loadu_ps(x + 32 * i), v1 = _mm512_loadu_ps(x + 32 * i + 16);
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-        const float d = amax / ((1 << 7) - 1);
-        const float id = d ? 1.0f / d : 0.0f;
+        /* ggml's x86 quantize_row_q8_0: 127/amax, ties to even (see ops_scalar.c) */
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
         y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
         const __m512 s = _mm512_set1_ps(id);
-        const __m512i q0 = _mm512_cvttps_epi32(round_half_away(_mm512_mul_ps(v0, s)));
-        const __m512i q1 = _mm512_cvttps_epi32(round_half_away(_mm512_mul_ps(v1, s)));
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, s));
+        const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, s));
         _mm_storeu_si128((__m128i *)y[i].qs, _mm512_cvtepi32_epi8(q0));
         _mm_storeu_si128((__m128i *)(y[i].qs + 16), _mm512_cvtepi32_epi8(q1));
     }
@@ -748,6 +893,11 @@ const octo_kernels octo_kernels_avx512 = {
             [OCTO_TYPE_Q4_0] = gemm_q4_0,
             [OCTO_TYPE_Q4_K] = gemm_q4_K,
             [OCTO_TYPE_Q6_K] = gemm_q6_K,
+        },
+    .gemm_vecdot =
+        {
+            [OCTO_TYPE_F32] = gemm_f32_vecdot,
+            [OCTO_TYPE_F16] = gemm_f16_vecdot,
         },
     .act =
         {
