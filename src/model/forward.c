@@ -45,6 +45,7 @@ struct octo_ctx {
     void *xq;
     size_t xq_size;
     float theta_scale; /* base^(-2/n_rot) */
+    float *rope_cs;    /* [n_batch][cos(n_rot/2), sin(n_rot/2)] of the tokens in flight */
     float kq_scale;    /* 1/sqrt(head_dim) */
     /* logits */
     float *logits;   /* [logits_cap][n_vocab]: one row unless all logits were asked for */
@@ -70,24 +71,17 @@ static void rmsnorm_rows(float *y, const float *x, const float *w, int64_t d, fl
     }
 }
 
-/* Rotate pairs of one head vector v (head_dim long) at position pos.  The
- * angle of pair k is pos * base^(-2k/n_rot) * freq_scale, computed as ggml
- * does (a running product in float) so that rounding agrees with llama.cpp.
- * (fmaf is a single instruction where the build enables FMA and a correct,
- * slower library call elsewhere; either way the same result.) */
-static void rope_head(float *v, int n_rot, bool neox, float theta_scale, float freq_scale, float pos) {
-    int half = n_rot / 2;
+/* cos and sin of the rotary angles of one position: pair k turns by
+ * pos * base^(-2k/n_rot) * freq_scale, the angle computed as ggml does (a
+ * running product in float) so that rounding agrees with llama.cpp.  The
+ * same for every head and layer, so computed once per token. */
+static void rope_angles(float *cs, float *sn, int n_pairs, float theta_scale, float freq_scale, float pos) {
     float theta = pos;
-    for (int i = 0; i < half; i++) {
+    for (int k = 0; k < n_pairs; k++) {
         float angle = freq_scale * theta;
-        float c = cosf(angle), s = sinf(angle);
+        cs[k] = cosf(angle);
+        sn[k] = sinf(angle);
         theta *= theta_scale;
-        int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
-        float x0 = v[i0], x1 = v[i1];
-        /* fused as the compiler fuses ggml's `x0*c - x1*s` and `x0*s + x1*c`
-         * in an FMA build: one rounding fewer, and the same bits */
-        v[i0] = fmaf(x0, c, -(x1 * s));
-        v[i1] = fmaf(x0, s, x1 * c);
     }
 }
 
@@ -158,17 +152,6 @@ static void linear(fwd_task *t, octo_pool *pool, const octo_weight *w, const flo
     linear_group(t, pool, &w, &off, 1, x, M, y, y_stride, ith, nth);
 }
 
-/* TEMP: moves to src/tensor */
-static float octo_dot_f16_lanes16(const octo_f16 *a, const octo_f16 *b, int64_t n) {
-    float acc[16] = {0};
-    for (int64_t k = 0; k < n; k += 16)
-        for (int l = 0; l < 16; l++) acc[l] = fmaf(octo_f16_to_f32(a[k + l]), octo_f16_to_f32(b[k + l]), acc[l]);
-    float s8[8], s4[4];
-    for (int i = 0; i < 8; i++) s8[i] = acc[i] + acc[i + 8];
-    for (int i = 0; i < 4; i++) s4[i] = s8[i] + s8[i + 4];
-    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
-}
-
 /* One (token, head) pair at a time:
  *   s_j = (q . k_j) * scale for the positions j the token may see,
  *   p = softmax(s), out = sum_j p_j v_j.
@@ -232,9 +215,11 @@ static void forward_task(void *arg, int ith, int nth) {
     const int64_t qkv_dim = q_dim + k_dim + v_dim;
     long lo, hi;
 
-    /* embeddings */
+    /* embeddings, and each token's rotary angles */
     octo_split_range(n, ith, nth, 1, &lo, &hi);
     for (long i = lo; i < hi; i++) {
+        float *cs = c->rope_cs + (size_t)i * hp->n_rot;
+        rope_angles(cs, cs + hp->n_rot / 2, hp->n_rot / 2, c->theta_scale, hp->rope_freq_scale, (float)(t->pos0 + i));
         const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)t->tokens[i] * m->tok_embd.row_bytes;
         octo_dequantize_row(m->tok_embd.type, row, c->x + i * d, d);
         if (hp->embd_scale != 1.0f) octo_scale_f32(c->x + i * d, hp->embd_scale, d);
@@ -265,15 +250,13 @@ static void forward_task(void *arg, int ith, int nth) {
                 for (int64_t j = 0; j < k_dim; j++) k[j] += L->bk[j];
             if (L->bv)
                 for (int64_t j = 0; j < v_dim; j++) v[j] += L->bv[j];
-            float pos = (float)(t->pos0 + i);
-            for (int h = 0; h < hp->n_head; h++)
-                rope_head(q + (size_t)h * hp->head_dim, hp->n_rot, hp->rope_neox, c->theta_scale,
-                          hp->rope_freq_scale, pos);
+            const int np = hp->n_rot / 2;
+            const float *cs = c->rope_cs + (size_t)i * 2 * np, *sn = cs + np;
+            for (int h = 0; h < hp->n_head; h++) octo_rope_f32(q + (size_t)h * hp->head_dim, cs, sn, np, hp->rope_neox);
             if (hp->q_prescale)
                 for (int64_t j = 0; j < q_dim; j++) q[j] *= c->kq_scale;
             for (int h = 0; h < hp->n_head_kv; h++)
-                rope_head(k + (size_t)h * hp->head_dim, hp->n_rot, hp->rope_neox, c->theta_scale,
-                          hp->rope_freq_scale, pos);
+                octo_rope_f32(k + (size_t)h * hp->head_dim, cs, sn, np, hp->rope_neox);
             size_t p = (size_t)(t->pos0 + i), layer = (size_t)il * c->kv_stride;
             octo_f16 *kdst = c->k_cache + (layer + p) * k_dim;
             for (int64_t j = 0; j < k_dim; j++) kdst[j] = octo_f32_to_f16(k[j]);
@@ -372,6 +355,7 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     c->ffn = malloc(B * 2 * (size_t)hp->n_ff * sizeof(float));
     c->h = malloc(B * (size_t)hp->n_ff * sizeof(float));
     c->scores = malloc((size_t)nt * c->kv_stride * sizeof(float));
+    c->rope_cs = malloc(B * (size_t)hp->n_rot * sizeof(float));
     c->logits_cap = 1;
     c->logits = malloc((size_t)hp->n_vocab * sizeof(float));
     /* activations are converted for the widest input of any weight type */
@@ -393,7 +377,7 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     c->xq_size = xq;
     c->xq = aligned_alloc(64, (xq + 63) / 64 * 64);
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->h ||
-        !c->att_f16 || !c->scores || !c->logits || !c->xq) {
+        !c->att_f16 || !c->rope_cs || !c->scores || !c->logits || !c->xq) {
         octo_fail("out of memory for an inference context (n_ctx %d, n_batch %d)", c->n_ctx, c->n_batch);
         octo_ctx_free(c);
         return NULL;
@@ -416,6 +400,7 @@ void octo_ctx_free(octo_ctx *c) {
     free(c->ffn);
     free(c->h);
     free(c->att_f16);
+    free(c->rope_cs);
     free(c->scores);
     free(c->logits);
     free(c->xq);

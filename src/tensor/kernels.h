@@ -41,6 +41,8 @@ typedef struct octo_kernels {
     void (*silu_f32)(float *y, const float *x, int64_t n);
     double (*exp_sum_f32)(float *y, const float *x, float max, int64_t n);
     float (*dot_f16_4acc)(const octo_f16 *a, const octo_f16 *b, int64_t n);
+    float (*dot_f16_lanes16)(const octo_f16 *a, const octo_f16 *b, int64_t n);
+    void (*rope_f32)(float *v, const float *cs, const float *sn, int n_pairs, int neox);
 } octo_kernels;
 
 /* The exponential of ggml's CPU backend (ARM's optimized-routines

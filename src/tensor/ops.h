@@ -78,6 +78,17 @@ double octo_exp_sum_f32(float *y, const float *x, float max, int64_t n);
  * q.k use it, as llama.cpp does, so that they round identically. */
 float octo_dot_f16(const octo_f16 *a, const octo_f16 *b, int64_t n);
 
+/* The same product in the order of ggml's batched F16 product (tinyBLAS):
+ * one 16-lane accumulator over steps of 16, then the lane tree.  n must be
+ * a multiple of 16 (callers pad with zeros). */
+float octo_dot_f16_lanes16(const octo_f16 *a, const octo_f16 *b, int64_t n);
+
+/* Rotary embedding of one head: for pair k < n_pairs, (x0, x1) = the
+ * elements (2k, 2k+1), or (k, k + n_pairs) with neox, become
+ * (fma(x0, c, -(x1 s)), fma(x0, s, x1 c)) with c = cs[k], s = sn[k] --
+ * fused as an FMA build of ggml computes them. */
+void octo_rope_f32(float *v, const float *cs, const float *sn, int n_pairs, int neox);
+
 /* Which implementation runs: "scalar", "avx2", "avx512", "neon". */
 const char *octo_kernel_isa(void);
 /* Force an implementation (for tests and benchmarks): returns 0, or -1 if

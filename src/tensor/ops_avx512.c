@@ -851,6 +851,49 @@ static float dot_f16_4acc(const octo_f16 *a, const octo_f16 *b, int64_t n) {
     return (float)sum;
 }
 
+static float dot_f16_lanes16(const octo_f16 *a, const octo_f16 *b, int64_t n) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t k = 0; k < n; k += 16)
+        acc = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + k))),
+                              _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + k))), acc);
+    return hsum(acc);
+}
+
+/* NeoX pairs are (k, k + n_pairs): contiguous halves, 16 pairs a step;
+ * adjacent pairs are deinterleaved with permutes.  Tails go scalar (same
+ * operations, same bits). */
+static void rope_f32(float *v, const float *cs, const float *sn, int n_pairs, int neox) {
+    int k = 0;
+    if (neox) {
+        for (; k + 16 <= n_pairs; k += 16) {
+            __m512 x0 = _mm512_loadu_ps(v + k), x1 = _mm512_loadu_ps(v + k + n_pairs);
+            __m512 c = _mm512_loadu_ps(cs + k), s = _mm512_loadu_ps(sn + k);
+            _mm512_storeu_ps(v + k, _mm512_fmadd_ps(x0, c, _mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(x1, s))));
+            _mm512_storeu_ps(v + k + n_pairs, _mm512_fmadd_ps(x0, s, _mm512_mul_ps(x1, c)));
+        }
+    } else {
+        const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        for (; k + 16 <= n_pairs; k += 16) {
+            __m512 a0 = _mm512_loadu_ps(v + 2 * k), a1 = _mm512_loadu_ps(v + 2 * k + 16);
+            __m512 x0 = _mm512_permutex2var_ps(a0, ev, a1), x1 = _mm512_permutex2var_ps(a0, od, a1);
+            __m512 c = _mm512_loadu_ps(cs + k), s = _mm512_loadu_ps(sn + k);
+            __m512 y0 = _mm512_fmadd_ps(x0, c, _mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(x1, s)));
+            __m512 y1 = _mm512_fmadd_ps(x0, s, _mm512_mul_ps(x1, c));
+            _mm512_storeu_ps(v + 2 * k, _mm512_permutex2var_ps(y0, lo, y1));
+            _mm512_storeu_ps(v + 2 * k + 16, _mm512_permutex2var_ps(y0, hi, y1));
+        }
+    }
+    for (; k < n_pairs; k++) {
+        int i0 = neox ? k : 2 * k, i1 = neox ? k + n_pairs : 2 * k + 1;
+        float x0 = v[i0], x1 = v[i1];
+        v[i0] = fmaf(x0, cs[k], -(x1 * sn[k]));
+        v[i1] = fmaf(x0, sn[k], x1 * cs[k]);
+    }
+}
+
 static float vdot_f32(const float *a, const float *b, int64_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int64_t i = 0;
@@ -912,6 +955,8 @@ const octo_kernels octo_kernels_avx512 = {
     .silu_f32 = silu_f32,
     .exp_sum_f32 = exp_sum_f32,
     .dot_f16_4acc = dot_f16_4acc,
+    .dot_f16_lanes16 = dot_f16_lanes16,
+    .rope_f32 = rope_f32,
 };
 
 #endif

@@ -284,6 +284,22 @@ static float dot_f16_4acc(const octo_f16 *a, const octo_f16 *b, int64_t n) {
     return (float)sum;
 }
 
+static float dot_f16_lanes16(const octo_f16 *a, const octo_f16 *b, int64_t n) {
+    float acc[16] = {0};
+    for (int64_t k = 0; k < n; k += 16)
+        for (int l = 0; l < 16; l++) acc[l] = fmaf(octo_f16_to_f32(a[k + l]), octo_f16_to_f32(b[k + l]), acc[l]);
+    return tree16(acc);
+}
+
+static void rope_f32(float *v, const float *cs, const float *sn, int n_pairs, int neox) {
+    for (int k = 0; k < n_pairs; k++) {
+        int i0 = neox ? k : 2 * k, i1 = neox ? k + n_pairs : 2 * k + 1;
+        float x0 = v[i0], x1 = v[i1];
+        v[i0] = fmaf(x0, cs[k], -(x1 * sn[k]));
+        v[i1] = fmaf(x0, sn[k], x1 * cs[k]);
+    }
+}
+
 static float vdot_f32(const float *a, const float *b, int64_t n) {
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++) sum += (double)(a[i] * b[i]);
@@ -329,4 +345,6 @@ const octo_kernels octo_kernels_scalar = {
     .silu_f32 = silu_f32,
     .exp_sum_f32 = exp_sum_f32,
     .dot_f16_4acc = dot_f16_4acc,
+    .dot_f16_lanes16 = dot_f16_lanes16,
+    .rope_f32 = rope_f32,
 };
