@@ -110,6 +110,7 @@ int cmd_generate(int argc, char **argv) {
         rc = cli_error(a.cmd, "%s", octo_last_error());
     } else {
         printf("\n");
+        fflush(stdout);
         if (!quiet)
             fprintf(stderr, "prompt: %d tokens in %.1f ms (%.1f tok/s); generated: %d tokens in %.1f ms (%.1f tok/s)\n",
                     st.n_prompt, st.prompt_ms, st.prompt_ms > 0 ? st.n_prompt * 1e3 / st.prompt_ms : 0,
