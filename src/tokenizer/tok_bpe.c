@@ -18,61 +18,11 @@ typedef struct {
 } sym;
 
 typedef struct {
-    int left, right;
-    int32_t rank;
-    uint32_t size;
-} bigram;
-
-typedef struct {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
-/* a before b: lower rank, then leftmost */
-static bool before(const bigram *a, const bigram *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static int heap_push(heap *h, bigram b) {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 64;
-        bigram *nv = realloc(h->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        h->v = nv;
-        h->cap = nc;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(&b, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
-    return 0;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c])) c++;
-        if (!before(&h->v[c], &last)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = last;
-    return top;
-}
-
-typedef struct {
     const octo_tokenizer *t;
     const char *word;
     sym *syms;
     size_t n_syms, cap_syms;
-    heap q;
+    tok_queue q;
 } session;
 
 static int add_bigram(session *s, int left, int right) {
@@ -80,8 +30,9 @@ static int add_bigram(session *s, int left, int right) {
     const sym *l = &s->syms[left], *r = &s->syms[right];
     int32_t rank = tok_merge_rank(s->t, s->word + l->off, l->n, l->n + r->n);
     if (rank < 0) return 0;
-    bigram b = {left, right, rank, l->n + r->n};
-    return heap_push(&s->q, b);
+    /* lower ranks merge first */
+    tok_bigram b = {left, right, (double)rank, l->n + r->n};
+    return tok_queue_push(&s->q, b);
 }
 
 static int emit(session *s, const char *text, size_t n, tokvec *out) {
@@ -121,7 +72,7 @@ static int merge_word(session *s, const char *w, size_t n, tokvec *out) {
     for (size_t i = 1; i < s->n_syms; i++)
         if (add_bigram(s, (int)i - 1, (int)i)) return -1;
     while (s->q.n) {
-        bigram b = heap_pop(&s->q);
+        tok_bigram b = tok_queue_pop(&s->q);
         sym *l = &s->syms[b.left], *r = &s->syms[b.right];
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;
         l->n += r->n;

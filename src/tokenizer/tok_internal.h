@@ -125,4 +125,23 @@ int bpe_tokenize(const octo_tokenizer *t, const char *text, size_t len, tokvec *
  * array of lengths (in code points) in *lens. Returns the count or -1. */
 long pretok_split(pre_kind kind, const uint32_t *cpts, size_t n, size_t **lens);
 
+/* The merge queue both tokenizers share: candidate pairs of adjacent
+ * symbols, popped smallest key first and, on equal keys, leftmost first
+ * (SentencePiece keys by -score, BPE by merge rank). size is the pair's
+ * byte length when queued, so a popped pair whose symbols have changed
+ * since is recognised as stale. */
+typedef struct {
+    int left, right;
+    double key;
+    size_t size;
+} tok_bigram;
+
+typedef struct {
+    tok_bigram *v;
+    size_t n, cap;
+} tok_queue;
+
+int tok_queue_push(tok_queue *q, tok_bigram b); /* 0, or -1 out of memory */
+tok_bigram tok_queue_pop(tok_queue *q);         /* q->n > 0 */
+
 #endif

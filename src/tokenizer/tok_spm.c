@@ -17,63 +17,16 @@ typedef struct {
     size_t n;
 } sym;
 
-typedef struct {
-    int left, right;
-    float score;
-    size_t size;
-} bigram;
-
 /* a before b: higher score, then leftmost */
-static bool before(const bigram *a, const bigram *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
 
-typedef struct {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
-static int heap_push(heap *h, bigram b) {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 64;
-        bigram *nv = realloc(h->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        h->v = nv;
-        h->cap = nc;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(&b, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
-    return 0;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c])) c++;
-        if (!before(&h->v[c], &last)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = last;
-    return top;
-}
-
-static int try_add(const octo_tokenizer *t, sym *syms, heap *q, int left, int right) {
+static int try_add(const octo_tokenizer *t, sym *syms, tok_queue *q, int left, int right) {
     if (left < 0 || right < 0) return 0;
     size_t n = syms[left].n + syms[right].n;
     int32_t id = tok_find(t, syms[left].text, n);
     if (id < 0) return 0;
-    bigram b = {left, right, t->tok[id].score, n};
-    return heap_push(q, b);
+    /* higher scores merge first: the key is -score */
+    tok_bigram b = {left, right, -(double)t->tok[id].score, n};
+    return tok_queue_push(q, b);
 }
 
 static int emit(const octo_tokenizer *t, const sym *s, tokvec *out) {
@@ -92,7 +45,7 @@ static int emit(const octo_tokenizer *t, const sym *s, tokvec *out) {
 int spm_tokenize(const octo_tokenizer *t, const char *text, size_t len, tokvec *out) {
     if (len == 0) return 0;
     sym *syms = malloc(len * sizeof *syms);
-    heap q = {0};
+    tok_queue q = {0};
     int ret = -1;
     if (!syms) return -1;
     int n = 0;
@@ -106,7 +59,7 @@ int spm_tokenize(const octo_tokenizer *t, const char *text, size_t len, tokvec *
     for (int i = 1; i < n; i++)
         if (try_add(t, syms, &q, i - 1, i)) goto done;
     while (q.n) {
-        bigram b = heap_pop(&q);
+        tok_bigram b = tok_queue_pop(&q);
         sym *l = &syms[b.left], *r = &syms[b.right];
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;
         l->n += r->n;
