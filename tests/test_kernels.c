@@ -584,7 +584,8 @@ TEST(matmul_ggml_order_bitwise) {
     } cases[] = {
         {"avx512", OCTO_TYPE_F32},  {"avx512", OCTO_TYPE_F16},  {"avx512", OCTO_TYPE_Q8_0},
         {"avx512", OCTO_TYPE_Q4_0}, {"avx512", OCTO_TYPE_Q4_K}, {"avx512", OCTO_TYPE_Q6_K},
-        {"avx2", OCTO_TYPE_Q8_0},   {"avx2", OCTO_TYPE_Q4_0},
+        {"avx2", OCTO_TYPE_Q8_0},   {"avx2", OCTO_TYPE_Q4_0},   {"avx2", OCTO_TYPE_Q4_K},
+        {"avx2", OCTO_TYPE_Q6_K},   {"avx2", OCTO_TYPE_F32},    {"avx2", OCTO_TYPE_F16},
     };
     static const int64_t Ns[] = {1, 5, 13, 37};
     static const int64_t Ms[] = {1, 2, 3, 5, 9};

@@ -12,10 +12,10 @@
  *  - K-quants: unsigned 4- or 6-bit values times x, the sub-block scale
  *    applied by vpmaddwd.
  * All integer sums are exact; block sums are scaled by d_w*d_x in float.
- * Q8_0 and Q4_0 products follow llama.cpp's float operation order lane for
- * lane, as in ops_avx512.c (and agree with the scalar reference bit for
- * bit); the float-type and K-quant products keep their own order and agree
- * only within rounding.
+ * F32, F16, Q8_0, Q4_0, Q4_K and Q6_K products follow llama.cpp's float
+ * operation order lane for lane, as in ops_avx512.c (and agree with the
+ * scalar reference bit for bit); BF16 products keep their own order and
+ * agree only within rounding.
  */
 #include "tensor/kernels.h"
 
@@ -146,9 +146,115 @@ INLINE __m256 ldt_bf16(const char *p, int64_t k, int64_t n) {
 DEFINE_FLOAT_TILE(tile_f32, ld_f32, ldt_f32, 4)
 DEFINE_FLOAT_TILE(tile_f16, ld_f16, ldt_f16, 2)
 DEFINE_FLOAT_TILE(tile_bf16, ld_bf16, ldt_bf16, 2)
-DEFINE_GEMM(gemm_f32, tile_f32)
-DEFINE_GEMM(gemm_f16, tile_f16)
 DEFINE_GEMM(gemm_bf16, tile_bf16)
+
+/* F32 and F16 in ggml's orders (ops_scalar.c), each 16-lane accumulator
+ * held as two 8-lane halves lo (lanes 0..7) and hi (8..15).  The 16-lane
+ * tree (lo+hi, then 128-bit halves, then (0+2)+(1+3)) is hsum(lo + hi).
+ *
+ * gemm (tinyBLAS): per output one 16-lane fma accumulator over steps of 16;
+ * a tail short of 16 is loaded as zero padding and still goes through the
+ * fma (fma(0, 0, -0) is +0), as in the reference.  Tiles are at most 4 rows
+ * for one token and 3 x 2 otherwise, so the accumulators stay in registers;
+ * every output takes the same operation sequence in any tile. */
+/* One 8-lane half of every accumulator in the tile: x loaded once per
+ * token, each weight vector once per row (at most 3 x 2 + 2 + 1 registers
+ * live with the 16-lane accumulators). */
+#define TB_HALF(ACC, XLOAD, WLOAD)                                                                   \
+    do {                                                                                             \
+        __m256 xv_[CT];                                                                              \
+        UNROLL for (int c = 0; c < C; c++) xv_[c] = XLOAD;                                           \
+        UNROLL for (int r = 0; r < R; r++) {                                                         \
+            const __m256 wv_ = WLOAD;                                                                \
+            UNROLL for (int c = 0; c < C; c++) ACC[r][c] = _mm256_fmadd_ps(wv_, xv_[c], ACC[r][c]); \
+        }                                                                                            \
+    } while (0)
+
+#define DEFINE_TB_TILE(NAME, LD, LDT, ESIZE)                                                                       \
+    INLINE void NAME(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,     \
+                     float *y, int64_t ys) {                                                                       \
+        __m256 lo[RT][CT], hi[RT][CT];                                                                             \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) lo[r][c] = hi[r][c] =                \
+            _mm256_setzero_ps();                                                                                   \
+        const size_t pd = prefetch_dist(R, ws);                                                                    \
+        int64_t k = 0;                                                                                             \
+        for (; k + 16 <= K; k += 16) {                                                                             \
+            if (C == 1 && (k * ESIZE) % 64 == 0) prefetch_rows(R, W, ws, k * ESIZE, 64, pd);                       \
+            TB_HALF(lo, LD(X + c * xs, k), LD(W + r * ws, k));                                                     \
+            TB_HALF(hi, LD(X + c * xs, k + 8), LD(W + r * ws, k + 8));                                             \
+        }                                                                                                          \
+        if (k < K) {                                                                                               \
+            const int64_t nl = K - k < 8 ? K - k : 8, nh = K - k - nl;                                             \
+            TB_HALF(lo, LDT(X + c * xs, k, nl), LDT(W + r * ws, k, nl));                                           \
+            TB_HALF(hi, LDT(X + c * xs, k + 8, nh), LDT(W + r * ws, k + 8, nh));                                   \
+        }                                                                                                          \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] =                      \
+            hsum(_mm256_add_ps(lo[r][c], hi[r][c]));                                                               \
+    }
+
+DEFINE_TB_TILE(tile_f32_tb, ld_f32, ldt_f32, 4)
+DEFINE_TB_TILE(tile_f16_tb, ld_f16, ldt_f16, 2)
+
+#define DEFINE_TB_GEMM(NAME, TILE)                                                                            \
+    static void NAME(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs, \
+                     int64_t M, float *y, int64_t ys) {                                                       \
+        const char *w = (const char *)W, *x = (const char *)xq;                                              \
+        const int rt = M == 1 ? RT : 3;                                                                       \
+        for (int64_t n = n0; n < n1; n += rt) {                                                              \
+            const int r = n1 - n < rt ? (int)(n1 - n) : rt;                                                  \
+            for (int64_t m = 0; m < M; m += CT) {                                                            \
+                const int c = M - m < CT ? (int)(M - m) : CT;                                                \
+                if (c == 1) {                                                                                 \
+                    switch (r) {                                                                              \
+                    case 1: TILE(1, 1, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;         \
+                    case 2: TILE(2, 1, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;         \
+                    case 3: TILE(3, 1, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;         \
+                    default: TILE(4, 1, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;        \
+                    }                                                                                         \
+                } else {                                                                                      \
+                    switch (r) {                                                                              \
+                    case 1: TILE(1, 2, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;         \
+                    case 2: TILE(2, 2, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;         \
+                    default: TILE(3, 2, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys); break;        \
+                    }                                                                                         \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+
+DEFINE_TB_GEMM(gemm_f32, tile_f32_tb)
+DEFINE_TB_GEMM(gemm_f16, tile_f16_tb)
+
+/* gemm_vecdot (ggml_vec_dot_f32, used for one token): four 16-lane
+ * accumulators over steps of 64, folded (a0+a2)+(a1+a3) lane by lane, the
+ * tree into double, then each leftover product (rounded to float) added in
+ * double.  The 8 accumulators fill half the registers, so one row at a
+ * time; the weight stream dominates anyway. */
+static void gemm_f32_vecdot(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                            int64_t M, float *y, int64_t ys) {
+    const int64_t kp = K & ~(int64_t)63;
+    const size_t pd = prefetch_dist(1, ws);
+    for (int64_t n = n0; n < n1; n++) {
+        const float *w = (const float *)((const char *)W + n * ws);
+        for (int64_t m = 0; m < M; m++) {
+            const float *x = (const float *)((const char *)xq + m * xs);
+            __m256 a[8];
+            UNROLL for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
+            int64_t k = 0;
+            for (; k < kp; k += 64) {
+                if (m == 0) prefetch_rows(1, (const char *)w, ws, k * 4, 256, pd);
+                UNROLL for (int j = 0; j < 8; j++)
+                    a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 8 * j), _mm256_loadu_ps(x + k + 8 * j), a[j]);
+            }
+            /* a[2j], a[2j+1]: lanes 0..7 and 8..15 of accumulator j */
+            const __m256 l = _mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6]));
+            const __m256 h = _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7]));
+            double sum = (double)hsum(_mm256_add_ps(l, h));
+            for (; k < K; k++) sum += (double)(w[k] * x[k]);
+            y[m * ys + n] = (float)sum;
+        }
+    }
+}
 
 /* ================================================================ Q8_0 / Q4_0 x Q8_0
  *
@@ -336,16 +442,17 @@ INLINE void q4k_scales(const uint8_t *s12, uint8_t sc[8], uint8_t mn[8]) {
     memcpy(mn + 4, &u[3], 4);
 }
 
-/* Q4_K: the scale part per (row, token) accumulates in a vector; the min
- * part (dmin * sum of mins times sub-block sums of x, 8 products per
- * super-block) is reduced to one integer and accumulated separately. */
+/* Q4_K in ggml's order (ops_scalar.c): the scale part per (row, token)
+ * accumulates in 8 float lanes; the min part (-dmin * mins times sub-block
+ * sums of x) in 4 float lanes, lane k for sub-blocks 2k and 2k+1, reduced
+ * (0+2)+(1+3) and added last. */
 INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
                       float *y, int64_t ys) {
     __m256 acc[RT][CT];
-    float accm[RT][CT];
+    __m128 accm[RT][CT];
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {
             acc[r][c] = _mm256_setzero_ps();
-            accm[r][c] = 0.0f;
+            accm[r][c] = _mm_setzero_ps();
         }
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const size_t pd = prefetch_dist(R, ws);
@@ -382,39 +489,39 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
             UNROLL for (int c = 0; c < C; c++) {
                 const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
                 acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t[c]), _mm256_set1_ps(d * xb->d), acc[r][c]);
-                __m128i m = _mm_madd_epi16(mn16, b8[c]);
-                m = _mm_hadd_epi32(m, m);
-                m = _mm_hadd_epi32(m, m);
-                accm[r][c] += (dmin * xb->d) * (float)_mm_cvtsi128_si32(m);
+                /* int32 lane k: mins of sub-blocks 2k, 2k+1 times their x sums */
+                const __m128i m = _mm_madd_epi16(mn16, b8[c]);
+                accm[r][c] = _mm_fmadd_ps(_mm_set1_ps(-xb->d * dmin), _mm_cvtepi32_ps(m), accm[r][c]);
             }
         }
     }
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] =
-        hsum(acc[r][c]) - accm[r][c];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {
+            __m128 m = accm[r][c];
+            m = _mm_add_ps(m, _mm_movehl_ps(m, m)); /* (0+2), (1+3) */
+            m = _mm_add_ss(m, _mm_movehdup_ps(m));
+            y[c * ys + r] = hsum(acc[r][c]) + _mm_cvtss_f32(m);
+        }
 }
 DEFINE_GEMM(gemm_q4_K, tile_q4_K)
 
-/* Q6_K: values q in 0..63 mean q-32; sum(sc*(q-32)*x) = sum(sc*q*x) -
- * 32*sum_g(sc_g*bsum_g), the second part one vpmaddwd per row and token. */
+/* Q6_K: values q in 0..63 mean q-32.  As in ggml, each int16 pair is
+ * q*x - 32*x (two vpmaddubsw), so int32 lane l holds exactly the scaled sum
+ * of (q-32)*x over values 4l..4l+3 of each 32-value chunk, the lanes the
+ * float order is defined on (ops_scalar.c). */
 INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
                       float *y, int64_t ys) {
     __m256 acc[RT][CT];
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30), m32 = _mm256_set1_epi8(32);
     /* control to spread int16 entry w of a 128-bit lane over that lane */
     const size_t pd = prefetch_dist(R, ws);
     for (int64_t i = 0; i < K / QK_K; i++) {
         if (C == 1) prefetch_rows(R, W, ws, i * sizeof(block_q6_K), sizeof(block_q6_K), pd);
         UNROLL for (int r = 0; r < R; r++) {
             const block_q6_K *b = (const block_q6_K *)(W + r * ws) + i;
-            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
-            const __m256i corr = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5);
             const float d = f16(b->d);
             __m256i t[CT];
-            UNROLL for (int c = 0; c < C; c++) {
-                const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
-                t[c] = _mm256_madd_epi16(corr, _mm256_loadu_si256((const __m256i *)xb->bsums));
-            }
+            UNROLL for (int c = 0; c < C; c++) t[c] = _mm256_setzero_si256();
             UNROLL for (int h = 0; h < 2; h++) {
                 const __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
                 const __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
@@ -431,7 +538,8 @@ INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const 
                     UNROLL for (int c = 0; c < C; c++) {
                         const block_q8_K *xb = (const block_q8_K *)(X + c * xs) + i;
                         const __m256i xv = _mm256_loadu_si256((const __m256i *)(xb->qs + 128 * h + 32 * j));
-                        t[c] = _mm256_add_epi32(t[c], _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
+                        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(v, xv), _mm256_maddubs_epi16(m32, xv));
+                        t[c] = _mm256_add_epi32(t[c], _mm256_madd_epi16(p, s));
                     }
                 }
             }
@@ -595,6 +703,10 @@ const octo_kernels octo_kernels_avx2 = {
             [OCTO_TYPE_Q4_0] = gemm_q4_0,
             [OCTO_TYPE_Q4_K] = gemm_q4_K,
             [OCTO_TYPE_Q6_K] = gemm_q6_K,
+        },
+    .gemm_vecdot =
+        {
+            [OCTO_TYPE_F32] = gemm_f32_vecdot,
         },
     .act =
         {
