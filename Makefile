@@ -16,7 +16,7 @@ OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
            -fPIC -pthread -Iinclude -Isrc -fno-math-errno
-LDLIBS  += -lcjson -lm -pthread
+LDLIBS  += -lcjson -lcurl -lm -pthread
 BUILD   ?= build
 ISA     ?= auto
 
