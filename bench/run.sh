@@ -4,7 +4,7 @@
 # (random weights, Llama 2 vocabulary) under $OCTO_BENCH_DIR (default
 # bench/models, ignored by git), then runs `octo bench -t 2 -p 64 -n 32`.
 #
-# Usage: sh bench/run.sh [BUILD] [tiny|tinyllama|all]
+# Usage: sh bench/run.sh [BUILD] [tiny|tinyllama|train|all]
 set -eu
 BUILD=${1:-build}
 WHICH=${2:-all}
@@ -66,3 +66,4 @@ if [ "$WHICH" = all ] || [ "$WHICH" = tinyllama ]; then
 fi
 echo "(weights read: weight bytes a decoded token reads x tg tok/s, the bandwidth the decode loop sustains;"
 echo " this machine reads about 55 GB/s from DRAM)"
+if [ "$WHICH" = all ] || [ "$WHICH" = train ]; then echo; sh bench/train.sh "$BUILD"; fi

@@ -512,7 +512,7 @@ TEST(matmul_vs_reference) {
             }
         }
     }
-    CHECK(checked > 0 || !isa_ok("avx2"));
+    CHECK(checked > 0 || (!isa_ok("avx2") && !isa_ok("neon")));
     isa_restore();
 }
 
@@ -574,7 +574,8 @@ TEST(matmul_tiling_invariance) {
 }
 
 /* Where a SIMD kernel reproduces llama.cpp's order of float operations
- * (ops_avx512.c: all but BF16; ops_avx2.c: Q8_0 and Q4_0), the scalar
+ * (ops_avx512.c: all but BF16; ops_avx2.c: all but BF16; ops_neon.c: F32,
+ * Q8_0, Q4_0), the scalar
  * reference emulates the same lanes, so the two must agree bit for bit:
  * odd row and token counts, every tail of K, both F32/F16 orders. */
 TEST(matmul_ggml_order_bitwise) {
@@ -586,11 +587,12 @@ TEST(matmul_ggml_order_bitwise) {
         {"avx512", OCTO_TYPE_Q4_0}, {"avx512", OCTO_TYPE_Q4_K}, {"avx512", OCTO_TYPE_Q6_K},
         {"avx2", OCTO_TYPE_Q8_0},   {"avx2", OCTO_TYPE_Q4_0},   {"avx2", OCTO_TYPE_Q4_K},
         {"avx2", OCTO_TYPE_Q6_K},   {"avx2", OCTO_TYPE_F32},    {"avx2", OCTO_TYPE_F16},
+        {"neon", OCTO_TYPE_F32},    {"neon", OCTO_TYPE_Q8_0},   {"neon", OCTO_TYPE_Q4_0},
     };
     static const int64_t Ns[] = {1, 5, 13, 37};
     static const int64_t Ms[] = {1, 2, 3, 5, 9};
     static const int64_t kf[] = {16, 75, 130, 192, 269, 1024};
-    static const int64_t k32[] = {32, 96, 160, 224, 1056};
+    static const int64_t k32[] = {32, 96, 128, 160, 224, 1056};
     static const int64_t k256[] = {256, 768, 1280};
     int checked = 0;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
@@ -598,7 +600,7 @@ TEST(matmul_ggml_order_bitwise) {
         if (!isa_ok(cases[ci].isa)) continue;
         const int64_t bs = octo_type_info(t)->block_size;
         const int64_t *ks = bs == 1 ? kf : bs == 32 ? k32 : k256;
-        const int nk = bs == 1 ? 6 : bs == 32 ? 5 : 3;
+        const int nk = bs == 1 ? 6 : bs == 32 ? 6 : 3;
         for (int ki = 0; ki < nk; ki++) {
             const int64_t K = ks[ki];
             for (int ni = 0; ni < 4; ni++) {
@@ -641,7 +643,7 @@ TEST(matmul_ggml_order_bitwise) {
             }
         }
     }
-    CHECK(checked > 0 || !isa_ok("avx2"));
+    CHECK(checked > 0 || (!isa_ok("avx2") && !isa_ok("neon")));
     isa_restore();
 }
 

@@ -16,15 +16,38 @@
  *   xn = rmsnorm(x) * ffn_norm
  *   x += (act(xn Wgate) * (xn Wup)) Wdown                   (act: SiLU or GELU)
  * then logits = rmsnorm(x) * output_norm Wout for the rows that need them.
+ *
+ * LoRA adapters (octo_ctx_set_adapters) add y += scale * B (A x) after each
+ * adapted product, batched and threaded like the product itself; with none
+ * set, the only cost is one pointer test per product.
  */
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter/lora.h"
 #include "base/error.h"
 #include "model/model.h"
 #include "tensor/ops.h"
+
+/* All adapters of one weight [rows][cols], stacked along the rank:
+ *   a:  [R][cols] (the A_i one under the other),
+ *   bt: [R][rows] (B transposed: the B_i^T one under the other, each times
+ *       its scale),
+ * so that sum_i s_i B_i (A_i x) = bt^T (a x): a product, then R axpys. */
+typedef struct {
+    int R; /* 0: the weight is not adapted */
+    float *a, *bt;
+} lora_slot;
+
+/* Slots: 8 per layer in the order of k_slot_fields, then output. */
+#define LORA_SLOTS_PER_LAYER 8
+static const size_t k_slot_fields[LORA_SLOTS_PER_LAYER] = {
+    offsetof(octo_layer, wq), offsetof(octo_layer, wk),     offsetof(octo_layer, wv),   offsetof(octo_layer, wqkv),
+    offsetof(octo_layer, wo), offsetof(octo_layer, w_gate), offsetof(octo_layer, w_up), offsetof(octo_layer, w_down),
+};
 
 struct octo_ctx {
     octo_model *m;
@@ -53,6 +76,9 @@ struct octo_ctx {
     int n_logits;    /* rows valid in logits */
     int logits_first; /* token index of logits row 0 within the last decode */
     int last_n;       /* tokens in the last decode */
+    /* adapters: NULL when none is set */
+    lora_slot *lora;  /* [n_layer * LORA_SLOTS_PER_LAYER + 1] */
+    float *lora_t;    /* [n_batch][sum of R over a group] : A x */
 };
 
 /* ------------------------------------------------------------------ */
@@ -123,6 +149,61 @@ static void prepare_xq(fwd_task *t, octo_pool *pool, const float *src, int64_t K
     octo_pool_barrier(pool);
 }
 
+/* Slot of a weight of the model (&layer.field or &output), -1 if none. */
+static int weight_slot(const octo_model *m, const octo_weight *w) {
+    if (w == &m->output) return m->hp.n_layer * LORA_SLOTS_PER_LAYER;
+    uintptr_t p = (uintptr_t)w, base = (uintptr_t)m->layers;
+    if (p < base || p >= base + (uintptr_t)m->hp.n_layer * sizeof(octo_layer)) return -1;
+    size_t il = (p - base) / sizeof(octo_layer), f = (p - base) % sizeof(octo_layer);
+    for (int k = 0; k < LORA_SLOTS_PER_LAYER; k++)
+        if (f == k_slot_fields[k]) return (int)il * LORA_SLOTS_PER_LAYER + k;
+    return -1;
+}
+
+/* After the products of a group: y_k += bt_k^T (a_k x) for its adapted
+ * weights.  First every u = a_k x ([M][R_k], rows of a_k shared among the
+ * threads), a barrier, then each thread adds sum_r u[m][r] bt_k[r] to its
+ * own columns of y: R axpys per token over rows that stay in cache. */
+static void lora_group(fwd_task *t, octo_pool *pool, const octo_weight *const *ws, const int64_t *offs, int count,
+                       const float *x, int M, float *y, int64_t y_stride, int ith, int nth) {
+    octo_ctx *c = t->c;
+    const lora_slot *s[4] = {0};
+    float *ax[4] = {0};
+    float *p = c->lora_t;
+    int any = 0;
+    for (int k = 0; k < count && k < 4; k++) {
+        int i = weight_slot(c->m, ws[k]);
+        if (i < 0 || c->lora[i].R == 0) continue;
+        s[k] = &c->lora[i];
+        ax[k] = p;
+        p += (size_t)M * s[k]->R;
+        any = 1;
+    }
+    if (!any) return;
+    long lo, hi;
+    for (int k = 0; k < count && k < 4; k++) {
+        if (!s[k]) continue;
+        int64_t K = ws[k]->cols;
+        octo_split_range(s[k]->R, ith, nth, 1, &lo, &hi);
+        /* x rows are K contiguous floats: already the F32 product's input layout */
+        if (hi > lo) octo_matmul(OCTO_TYPE_F32, s[k]->a, (size_t)K * sizeof(float), lo, hi, K, x, M, ax[k], s[k]->R);
+    }
+    octo_pool_barrier(pool);
+    for (int k = 0; k < count && k < 4; k++) {
+        if (!s[k]) continue;
+        int R = s[k]->R;
+        int64_t rows = ws[k]->rows;
+        octo_split_range(rows, ith, nth, 16, &lo, &hi);
+        if (hi <= lo) continue;
+        for (int m = 0; m < M; m++) {
+            float *ym = y + (size_t)m * y_stride + offs[k] + lo;
+            const float *u = ax[k] + (size_t)m * R;
+            for (int r = 0; r < R; r++) octo_axpy_f32(ym, u[r], s[k]->bt + (size_t)r * rows + lo, hi - lo);
+        }
+    }
+    octo_pool_barrier(pool);
+}
+
 /* y_k = x W_k^T for a group of weights that read the same input x ([M][K])
  * and write side by side into y (column offset offs[k], row stride
  * y_stride): q/k/v, or gate/up.  The input is converted once per distinct
@@ -144,6 +225,7 @@ static void linear_group(fwd_task *t, octo_pool *pool, const octo_weight *const 
         if (hi > lo) octo_matmul(w->type, w->data, w->row_bytes, lo, hi, w->cols, t->c->xq, M, y + offs[k], y_stride);
     }
     octo_pool_barrier(pool);
+    if (t->c->lora) lora_group(t, pool, ws, offs, count, x, M, y, y_stride, ith, nth);
 }
 
 static void linear(fwd_task *t, octo_pool *pool, const octo_weight *w, const float *x, int M, float *y,
@@ -388,8 +470,23 @@ octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     return c;
 }
 
+static void lora_clear(octo_ctx *c) {
+    if (c->lora) {
+        int n = c->m->hp.n_layer * LORA_SLOTS_PER_LAYER + 1;
+        for (int i = 0; i < n; i++) {
+            free(c->lora[i].a);
+            free(c->lora[i].bt);
+        }
+    }
+    free(c->lora);
+    free(c->lora_t);
+    c->lora = NULL;
+    c->lora_t = NULL;
+}
+
 void octo_ctx_free(octo_ctx *c) {
     if (!c) return;
+    lora_clear(c);
     octo_pool_free(c->pool);
     free(c->k_cache);
     free(c->v_cache);
@@ -463,3 +560,80 @@ size_t octo_ctx_kv_bytes(const octo_ctx *c) {
     return (size_t)c->m->hp.n_layer * c->kv_stride * (size_t)(c->kv_k_dim + c->kv_v_dim) * sizeof(octo_f16);
 }
 octo_model *octo_ctx_model(const octo_ctx *c) { return c->m; }
+
+/* ------------------------------------------------------------------ */
+/* adapters                                                            */
+
+const octo_weight *octo_model_weight(const octo_model *m, const char *name) {
+    if (!m->hp.tied_output && m->output.name && strcmp(m->output.name, name) == 0) return &m->output;
+    for (int il = 0; il < m->hp.n_layer; il++)
+        for (int k = 0; k < LORA_SLOTS_PER_LAYER; k++) {
+            const octo_weight *w = (const octo_weight *)((const char *)&m->layers[il] + k_slot_fields[k]);
+            if (w->data && w->name && strcmp(w->name, name) == 0) return w;
+        }
+    return NULL;
+}
+
+int octo_ctx_set_adapters(octo_ctx *c, octo_lora *const *adapters, const float *scales, int n) {
+    const octo_model *m = c->m;
+    const octo_hparams *hp = &m->hp;
+    lora_clear(c);
+    if (n <= 0) return 0;
+    for (int j = 0; j < n; j++) {
+        if (!adapters[j]) return octo_fail("set adapters: adapter %d is NULL", j);
+        if (octo_lora_validate(adapters[j], m)) return octo_fail_context("adapter %d", j + 1);
+        if (scales && !isfinite(scales[j])) return octo_fail("set adapters: scale %d is not a finite number", j + 1);
+    }
+    const int n_slots = hp->n_layer * LORA_SLOTS_PER_LAYER + 1;
+    c->lora = calloc((size_t)n_slots, sizeof(lora_slot));
+    if (!c->lora) return octo_fail("set adapters: out of memory");
+    /* per slot: the total rank of the adapters touching it (zero scales skipped) */
+    for (int j = 0; j < n; j++) {
+        if (scales && scales[j] == 0.0f) continue;
+        const octo_lora *l = adapters[j];
+        for (int i = 0; i < l->n; i++) c->lora[weight_slot(m, octo_model_weight(m, l->t[i].base_name))].R += l->t[i].rank;
+    }
+    for (int i = 0; i < n_slots; i++) {
+        lora_slot *s = &c->lora[i];
+        if (!s->R) continue;
+        const octo_weight *w = i == n_slots - 1 ? &m->output
+                                                : (const octo_weight *)((const char *)&m->layers[i / LORA_SLOTS_PER_LAYER] +
+                                                                        k_slot_fields[i % LORA_SLOTS_PER_LAYER]);
+        s->a = malloc((size_t)s->R * (size_t)w->cols * sizeof(float));
+        s->bt = malloc((size_t)s->R * (size_t)w->rows * sizeof(float));
+        if (!s->a || !s->bt) {
+            lora_clear(c);
+            return octo_fail("set adapters: out of memory for %s", w->name);
+        }
+        int off = 0; /* rank offset of the next adapter within the stack */
+        for (int j = 0; j < n; j++) {
+            float user = scales ? scales[j] : 1.0f;
+            if (user == 0.0f) continue;
+            const octo_lora *l = adapters[j];
+            int ti = octo_lora_find(l, w->name);
+            if (ti < 0) continue;
+            const octo_lora_tensor *t = &l->t[ti];
+            float sc = octo_lora_scale(l, ti, user);
+            memcpy(s->a + (size_t)off * w->cols, t->a, (size_t)t->rank * (size_t)w->cols * sizeof(float));
+            for (int k = 0; k < t->rank; k++)
+                for (int64_t r = 0; r < w->rows; r++)
+                    s->bt[(size_t)(off + k) * w->rows + r] = sc * t->b[(size_t)r * t->rank + k];
+            off += t->rank;
+        }
+    }
+    /* scratch for A x: the widest stacked rank of a group */
+    int64_t r_max = 0;
+    for (int il = 0; il < hp->n_layer; il++) {
+        int64_t sum = 0;
+        for (int k = 0; k < LORA_SLOTS_PER_LAYER; k++) sum += c->lora[il * LORA_SLOTS_PER_LAYER + k].R;
+        if (sum > r_max) r_max = sum;
+    }
+    if (c->lora[n_slots - 1].R > r_max) r_max = c->lora[n_slots - 1].R;
+    c->lora_t = malloc((size_t)c->n_batch * (size_t)(r_max ? r_max : 1) * sizeof(float));
+    if (!c->lora_t) {
+        lora_clear(c);
+        return octo_fail("set adapters: out of memory for scratch");
+    }
+    if (r_max == 0) lora_clear(c); /* every scale was 0: the plain model */
+    return 0;
+}

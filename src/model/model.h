@@ -106,4 +106,12 @@ void octo_ctx_truncate(octo_ctx *c, int n_keep);
 size_t octo_ctx_kv_bytes(const octo_ctx *c);
 octo_model *octo_ctx_model(const octo_ctx *c);
 
+/* ---- LoRA adapters, applied unmerged (forward.c) ----
+ * The weight a forward pass multiplies under a GGUF name: a block's
+ * projection or an untied output.weight; NULL for anything else. */
+const octo_weight *octo_model_weight(const octo_model *m, const char *name);
+/* octo_ctx_set_adapters is declared in octo.h: after each adapted product
+ * y = W x the context adds sum_i scale_i * B_i (A_i x), all adapters of a
+ * weight stacked into one pair of F32 products. */
+
 #endif

@@ -28,41 +28,14 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define INLINE static inline __attribute__((always_inline))
-#define UNROLL _Pragma("GCC unroll 8")
+#include "tensor/x86_inl.h"
 
 #define RT 4 /* weight rows per tile */
 #define CT 2 /* tokens per tile */
 
-INLINE float f16(octo_f16 h) { return _cvtsh_ss(h); }
-
-/* Sum of the 8 lanes in ggml's order (hsum_float_8): lanes (i, i+4), then
- * (0+2, 1+3), then the two. */
-INLINE float hsum(__m256 v) {
-    __m128 b = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    b = _mm_add_ss(b, _mm_movehdup_ps(b));
-    return _mm_cvtss_f32(b);
-}
-
 INLINE __m256i mask_first(int64_t n) { /* lanes [0, n) set, n in 0..8 */
     static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
-}
-
-/* Long rows stream well on their own; short ones are fetched a tile ahead
- * into L2 (see ops_avx512.c). */
-INLINE size_t prefetch_dist(const int R, size_t ws) {
-    const size_t step = R * ws;
-    if (step == 0) return 0;
-    return step >= 4096 ? step : (4096 / step + 1) * step;
-}
-INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, const int len, size_t dist) {
-    UNROLL for (int r = 0; r < R; r++) {
-        const char *p = W + r * ws + off + dist;
-        UNROLL for (int o = 0; o < len; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
-        if (len % 64 != 0 || len < 64) _mm_prefetch(p + len - 1, _MM_HINT_T1);
-    }
 }
 
 #define CALL_RC(TILE, r, c, ...)             \
@@ -75,19 +48,6 @@ INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, con
     case 26: TILE(3, 2, __VA_ARGS__); break; \
     case 33: TILE(4, 1, __VA_ARGS__); break; \
     default: TILE(4, 2, __VA_ARGS__); break; \
-    }
-
-#define DEFINE_GEMM(NAME, TILE)                                                                               \
-    static void NAME(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs, \
-                     int64_t M, float *y, int64_t ys) {                                                       \
-        const char *w = (const char *)W, *x = (const char *)xq;                                              \
-        for (int64_t n = n0; n < n1; n += RT) {                                                              \
-            const int r = n1 - n < RT ? (int)(n1 - n) : RT;                                                  \
-            for (int64_t m = 0; m < M; m += CT) {                                                            \
-                const int c = M - m < CT ? (int)(M - m) : CT;                                                \
-                CALL_RC(TILE, r, c, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys);                  \
-            }                                                                                                 \
-        }                                                                                                     \
     }
 
 /* ================================================================ F32, F16, BF16
@@ -140,7 +100,7 @@ INLINE __m256 ldt_bf16(const char *p, int64_t k, int64_t n) {
                 UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);             \
             }                                                                                                      \
         }                                                                                                          \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);   \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);   \
     }
 
 DEFINE_FLOAT_TILE(tile_f32, ld_f32, ldt_f32, 4)
@@ -150,7 +110,7 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
 
 /* F32 and F16 in ggml's orders (ops_scalar.c), each 16-lane accumulator
  * held as two 8-lane halves lo (lanes 0..7) and hi (8..15).  The 16-lane
- * tree (lo+hi, then 128-bit halves, then (0+2)+(1+3)) is hsum(lo + hi).
+ * tree (lo+hi, then 128-bit halves, then (0+2)+(1+3)) is hsum8(lo + hi).
  *
  * gemm (tinyBLAS): per output one 16-lane fma accumulator over steps of 16;
  * a tail short of 16 is loaded as zero padding and still goes through the
@@ -189,7 +149,7 @@ DEFINE_GEMM(gemm_bf16, tile_bf16)
             TB_HALF(hi, LDT(X + c * xs, k + 8, nh), LDT(W + r * ws, k + 8, nh));                                   \
         }                                                                                                          \
         UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] =                      \
-            hsum(_mm256_add_ps(lo[r][c], hi[r][c]));                                                               \
+            hsum8(_mm256_add_ps(lo[r][c], hi[r][c]));                                                               \
     }
 
 DEFINE_TB_TILE(tile_f32_tb, ld_f32, ldt_f32, 4)
@@ -249,198 +209,22 @@ static void gemm_f32_vecdot(const void *W, size_t ws, int64_t n0, int64_t n1, in
             /* a[2j], a[2j+1]: lanes 0..7 and 8..15 of accumulator j */
             const __m256 l = _mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6]));
             const __m256 h = _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7]));
-            double sum = (double)hsum(_mm256_add_ps(l, h));
+            double sum = (double)hsum8(_mm256_add_ps(l, h));
             for (; k < K; k++) sum += (double)(w[k] * x[k]);
             y[m * ys + n] = (float)sum;
         }
     }
 }
 
-/* ================================================================ Q8_0 / Q4_0 x Q8_0
- *
- * Q8_0 weights take the order of ggml's x86 build (tinyBLAS_Q0_AVX for
- * batches, ggml_vec_dot_q8_0_q8_0 for one token; see ops_avx512.c): one
- * 8-lane float accumulator per output; per block, lane l gets the exact
- * integer sum of the products of values 4l..4l+3 (vpmaddubsw then vpmaddwd
- * leave exactly these in int32 lane l), converted and fma'd with d_w*d_x.
- * Q4_0 weights take llama.cpp's repacked-kernel order (tile_q4_0 below).
- * The token side (values, |x| for the Q8_0 sign trick, 8*sum(x) per lane
- * for the Q4_0 correction, scale) is prepared once per token and row block.
- */
-typedef struct {
-    __m256i x, ax; /* values; |values| (Q8_0 weights only) */
-    __m256i corr;  /* 8 * (sum of values 4l..4l+3) (Q4_0 weights only) */
-    float d;
-    float pad[7];
-} q80_tok;
+/* ================================================================ Q8_0 x Q8_0 */
 
-INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
-    const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i x = _mm256_loadu_si256((const __m256i *)xb[i].qs);
-        t[i].x = x;
-        t[i].ax = _mm256_abs_epi8(x);
-        t[i].corr = WQ4 ? _mm256_madd_epi16(_mm256_maddubs_epi16(eight, x), ones) : _mm256_setzero_si256();
-        t[i].d = f16(xb[i].d);
-    }
-}
+#include "tensor/q8_0_x86_inl.h"
 
-INLINE void q80_block(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
-                      int64_t nb, int64_t i, __m256 acc[RT][CT]) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    UNROLL for (int r = 0; r < R; r++) {
-        __m256i wq;
-        __m256 wd;
-        if (WQ4) { /* values 0-15 are the low nibbles, 16-31 the high ones */
-            const block_q4_0 *b = (const block_q4_0 *)(W + r * ws) + i;
-            const __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
-            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
-            wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
-        } else {
-            const block_q8_0 *b = (const block_q8_0 *)(W + r * ws) + i;
-            wq = _mm256_loadu_si256((const __m256i *)b->qs);
-            wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
-        }
-        UNROLL for (int c = 0; c < C; c++) {
-            const q80_tok *t = tok + c * nb + i;
-            __m256i s;
-            if (WQ4) /* 15*127*2 fits int16 */
-                s = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq, t->x), ones), t->corr);
-            else /* 127*127*2 fits int16 */
-                s = _mm256_madd_epi16(_mm256_maddubs_epi16(t->ax, _mm256_sign_epi8(wq, t->x)), ones);
-            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
-            acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
-        }
-    }
-}
+/* ================================================================ Q4_0 x Q8_0 */
 
-INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
-                     int64_t K, float *y, int64_t ys) {
-    __m256 acc[RT][CT];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
-    const int64_t nb = K / 32;
-    const size_t pd = prefetch_dist(R, ws);
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        if (C == 1) prefetch_rows(R, W, ws, i * (WQ4 ? 18 : 34), WQ4 ? 36 : 68, pd);
-        q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
-        q80_block(R, C, WQ4, W, ws, tok, nb, i + 1, acc);
-    }
-    if (i < nb) q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
-}
-
-
-/* Q4_0 weights follow another order: llama.cpp repacks them on x86 (eight
- * rows interleaved; ggml_gemv/gemm_q4_0_8x8_q8_0, for one token and for
- * batches alike), and that kernel keeps one float per output, adding, block
- * by block, float(the block's integer dot) * (d_w*d_x) with one fma.  So
- * here a ymm holds 8 rows, one per lane: each row's block gives 8 partial
- * int32 sums (values 4l..4l+3), the hadd tree turns the 8 rows' partials
- * into the 8 rows' block totals (exact), and one conversion, one scaling
- * and one fma serve all 8 rows.  A tile of R < 8 rows repeats its first
- * row in the spare lanes and does not store them. */
-#define RQ4 8
-
-/* lane r = sum of the 8 lanes of v[r] */
-INLINE __m256i sum8x8_epi32(const __m256i v[8]) {
-    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
-    /* b0 = [rows 0-3, values 0-15 | rows 0-3, values 16-31], b1 rows 4-7 */
-    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
-}
-
-INLINE void tile_q4_0(const int C, const int R, const char *W, size_t ws, const q80_tok *tok, int64_t K, float *y,
-                      int64_t ys) {
-    const block_q4_0 *row[RQ4];
-    UNROLL for (int r = 0; r < RQ4; r++) row[r] = (const block_q4_0 *)(W + (r < R ? r : 0) * ws);
-    __m256 acc[CT];
-    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
-    const int64_t nb = K / 32;
-    const size_t pd = prefetch_dist(RQ4, ws);
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    for (int64_t i = 0; i < nb; i++) {
-        if (C == 1 && i % 4 == 0) prefetch_rows(R, W, ws, i * 18, 72, pd);
-        __m256i wq[RQ4];
-        UNROLL for (int r = 0; r < RQ4; r++) { /* values 0-15: low nibbles, 16-31: high */
-            const __m128i q = _mm_loadu_si128((const __m128i *)row[r][i].qs);
-            wq[r] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
-        }
-        const __m256 wd = _mm256_cvtph_ps(_mm_setr_epi16((short)row[0][i].d, (short)row[1][i].d, (short)row[2][i].d,
-                                                         (short)row[3][i].d, (short)row[4][i].d, (short)row[5][i].d,
-                                                         (short)row[6][i].d, (short)row[7][i].d));
-        UNROLL for (int c = 0; c < C; c++) {
-            const q80_tok *t = tok + c * nb + i;
-            __m256i s[RQ4];
-            UNROLL for (int r = 0; r < RQ4; r++) s[r] = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq[r], t->x), _mm256_set1_epi16(1)), t->corr);
-            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
-            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(s)), d, acc[c]);
-        }
-    }
-    UNROLL for (int c = 0; c < C; c++) {
-        float o[8];
-        _mm256_storeu_ps(o, acc[c]);
-        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
-    }
-}
-
-#define ROW_BLOCK 64 /* rows kept in L2 while all token tiles pass */
-
-INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
-                     size_t xs, int64_t M, float *y, int64_t ys) {
-    const int64_t nb = K / 32;
-    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)nb);
-    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
-    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
-        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
-        for (int64_t m = 0; m < M; m += CT) {
-            const int c = M - m < CT ? (int)(M - m) : CT;
-            for (int i = 0; i < c; i++)
-                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
-            if (WQ4) {
-                for (int64_t n = b0; n < b1; n += RQ4) {
-                    const int r = b1 - n < RQ4 ? (int)(b1 - n) : RQ4;
-                    const char *wn = (const char *)W + n * ws;
-                    switch (c) {
-                    case 1: tile_q4_0(1, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    default: tile_q4_0(CT, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    }
-                }
-                continue;
-            }
-            for (int64_t n = b0; n < b1; n += RT) {
-                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
-                CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
-            }
-        }
-    }
-}
-
-static void gemm_q8_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
-                      int64_t M, float *y, int64_t ys) {
-    gemm_q80(false, W, ws, n0, n1, K, xq, xs, M, y, ys);
-}
-static void gemm_q4_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
-                      int64_t M, float *y, int64_t ys) {
-    gemm_q80(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
-}
+#include "tensor/q4_0_x86_inl.h"
 
 /* ================================================================ K-quants x Q8_K */
-
-/* 12 bytes of Q4_K scales -> 8 scales and 8 mins (ggml's utmp unpacking). */
-INLINE void q4k_scales(const uint8_t *s12, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t u[4];
-    memcpy(u, s12, 12);
-    const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
-    const uint32_t mins_lo = u[1] & km1;
-    u[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
-    u[0] &= km1;
-    memcpy(sc, u, 8);
-    memcpy(mn, &mins_lo, 4);
-    memcpy(mn + 4, &u[3], 4);
-}
 
 /* Q4_K in ggml's order (ops_scalar.c): the scale part per (row, token)
  * accumulates in 8 float lanes; the min part (-dmin * mins times sub-block
@@ -466,10 +250,10 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
         }
         UNROLL for (int r = 0; r < R; r++) {
             const block_q4_K *b = (const block_q4_K *)(W + r * ws) + i;
-            uint8_t sc[8], mn[8];
-            q4k_scales(b->scales, sc, mn);
-            uint64_t mn64;
-            memcpy(&mn64, mn, 8);
+            uint64_t sc64, mn64;
+            q4k_scales(b->scales, &sc64, &mn64);
+            uint8_t sc[8];
+            memcpy(sc, &sc64, 8);
             const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn64));
             const float d = f16(b->d), dmin = f16(b->dmin);
             __m256i t[CT];
@@ -499,7 +283,7 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
             __m128 m = accm[r][c];
             m = _mm_add_ps(m, _mm_movehl_ps(m, m)); /* (0+2), (1+3) */
             m = _mm_add_ss(m, _mm_movehdup_ps(m));
-            y[c * ys + r] = hsum(acc[r][c]) + _mm_cvtss_f32(m);
+            y[c * ys + r] = hsum8(acc[r][c]) + _mm_cvtss_f32(m);
         }
 }
 DEFINE_GEMM(gemm_q4_K, tile_q4_K)
@@ -549,7 +333,7 @@ INLINE void tile_q6_K(const int R, const int C, const char *W, size_t ws, const 
             }
         }
     }
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum(acc[r][c]);
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);
 }
 DEFINE_GEMM(gemm_q6_K, tile_q6_K)
 
@@ -667,7 +451,7 @@ static float vdot_f32(const float *a, const float *b, int64_t n) {
         const __m256i mk = mask_first(n - i < 8 ? n - i : 8);
         s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, mk), _mm256_maskload_ps(b + i, mk), s0);
     }
-    return hsum(_mm256_add_ps(s0, s1));
+    return hsum8(_mm256_add_ps(s0, s1));
 }
 
 static void vaxpy_f32(float *y, float a, const float *x, int64_t n) {
@@ -699,8 +483,8 @@ const octo_kernels octo_kernels_avx2 = {
             [OCTO_TYPE_F32] = gemm_f32,
             [OCTO_TYPE_F16] = gemm_f16,
             [OCTO_TYPE_BF16] = gemm_bf16,
-            [OCTO_TYPE_Q8_0] = gemm_q8_0,
-            [OCTO_TYPE_Q4_0] = gemm_q4_0,
+            [OCTO_TYPE_Q8_0] = q8_0_gemm,
+            [OCTO_TYPE_Q4_0] = q4_0_gemm,
             [OCTO_TYPE_Q4_K] = gemm_q4_K,
             [OCTO_TYPE_Q6_K] = gemm_q6_K,
         },

@@ -46,14 +46,11 @@
 #include <math.h>
 #include <string.h>
 
-#define INLINE static inline __attribute__((always_inline))
-#define UNROLL _Pragma("GCC unroll 8")
+#include "tensor/x86_inl.h"
 
 /* Largest tile; the drivers below instantiate every shape up to it. */
 #define RT 4 /* weight rows */
 #define CT 4 /* tokens */
-
-INLINE float f16(octo_f16 h) { return _cvtsh_ss(h); }
 
 /* Sum of the lanes in a fixed order (a tree), the same for every caller. */
 INLINE float hsum(__m512 v) {
@@ -64,37 +61,10 @@ INLINE float hsum(__m512 v) {
     return _mm_cvtss_f32(b);
 }
 
-/* The 8-lane sum of ggml's hsum_float_8 (high + low half, then movehl,
- * then movehdup): lanes (i, i+4), then (0+2, 1+3), then the two. */
-INLINE float hsum8(__m256 v) {
-    __m128 b = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    b = _mm_add_ss(b, _mm_movehdup_ps(b));
-    return _mm_cvtss_f32(b);
-}
-
 /* int32 lanes i and i+8 added (exact): a K-quant vector holding two
  * 32-value sub-blocks, one per 256-bit half, becomes ggml's 8-lane sum. */
 INLINE __m256i fold8(__m512i v) {
     return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-}
-
-/* Generation streams each weight once, a few rows at a time.  Rows of a
- * few KB are too short for the hardware prefetcher to ramp up on, so as a
- * tile consumes len bytes at offset off of its rows, the same bytes of the
- * rows dist bytes further on are requested into L2 (into L1 would occupy
- * the fill buffers the demand loads need). */
-INLINE size_t prefetch_dist(const int R, size_t ws) {
-    const size_t step = R * ws;
-    if (step == 0) return 0; /* a single row (octo_vec_dot): nothing follows */
-    return step >= 4096 ? step : (4096 / step + 1) * step;
-}
-INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, const int len, size_t dist) {
-    UNROLL for (int r = 0; r < R; r++) {
-        const char *p = W + r * ws + off + dist;
-        UNROLL for (int o = 0; o < len; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
-        if (len % 64 != 0 || len < 64) _mm_prefetch(p + len - 1, _MM_HINT_T1);
-    }
 }
 
 /* Calls TILE(R, C, ...) with R and C as compile-time constants, so that each
@@ -118,21 +88,6 @@ INLINE void prefetch_rows(const int R, const char *W, size_t ws, size_t off, con
     case 34: TILE(4, 2, __VA_ARGS__); break;          \
     case 35: TILE(4, 3, __VA_ARGS__); break;          \
     default: TILE(4, 4, __VA_ARGS__); break;          \
-    }
-
-/* Walk [n0,n1) x [0,M) in tiles.  Rows outer: a tile's weight rows stay in
- * L1 while all tokens pass over them (the activations live in L2). */
-#define DEFINE_GEMM(NAME, TILE)                                                                               \
-    static void NAME(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs, \
-                     int64_t M, float *y, int64_t ys) {                                                       \
-        const char *w = (const char *)W, *x = (const char *)xq;                                              \
-        for (int64_t n = n0; n < n1; n += RT) {                                                              \
-            const int r = n1 - n < RT ? (int)(n1 - n) : RT;                                                  \
-            for (int64_t m = 0; m < M; m += CT) {                                                            \
-                const int c = M - m < CT ? (int)(M - m) : CT;                                                \
-                CALL_RC(TILE, r, c, w + n * ws, ws, x + m * xs, xs, K, y + m * ys + n, ys);                  \
-            }                                                                                                 \
-        }                                                                                                     \
     }
 
 /* ================================================================ F32 */
@@ -305,183 +260,13 @@ INLINE void tile_bf16(const int R, const int C, const char *W, size_t ws, const 
 }
 DEFINE_GEMM(gemm_bf16, tile_bf16)
 
-/* ================================================================ Q8_0 / Q4_0 x Q8_0
- *
- * Q8_0 weights take the order of ggml's x86 build, the same for batches
- * (tinyBLAS_Q0_AVX) and single tokens (ggml_vec_dot_q8_0_q8_0): each
- * output owns one 8-lane float accumulator; for each block in turn, lane l
- * gets the exact integer sum of the 4 products of values 4l..4l+3, converted
- * to float and fma'd with the block scale f16(d_w)*f16(d_x) (one float
- * multiply); hsum8 at the end.  Matching it makes our logits agree with
- * llama.cpp's bit for bit, where any other summation order would now and
- * then flip the F16/int8 rounding of a later activation.
- *
- * (Q4_0 weights are repacked by llama.cpp and take another order; see
- * tile_q4_0.)  So each Q8_0 weight row works in its own 256-bit register
- * (one block per register).  On Zen 4 a 512-bit operation costs two 256-bit ones, so two
- * rows per zmm would not be cheaper; 32 ymm registers hold a 4x4 tile.
- * vpdpbusd takes unsigned weights: Q4_0 nibbles are 0..15 (8 too high),
- * Q8_0 weights get +128 (xor 0x80); the per-lane correction -off*sum(x)
- * depends only on the token and starts the int32 sum.
- */
+/* ================================================================ Q8_0 x Q8_0 */
 
-/* One token's block, prepared once per token and row block. */
-typedef struct {
-    __m256i x;   /* the 32 values */
-    __m256i neg; /* -off * (sum of values 4l..4l+3) per int32 lane */
-    float d;
-    float pad[7];
-} q80_tok;
+#include "tensor/q8_0_x86_inl.h"
 
-INLINE void q80_prep(const bool WQ4, const block_q8_0 *xb, int64_t nb, q80_tok *t) {
-    const __m256i off = _mm256_set1_epi8(WQ4 ? 8 : (char)0x80);
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i x = _mm256_loadu_si256((const __m256i *)xb[i].qs);
-        t[i].x = x;
-        t[i].neg = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x));
-        t[i].d = f16(xb[i].d);
-    }
-}
+/* ================================================================ Q4_0 x Q8_0 */
 
-/* Block i of row W: the 32 weights as unsigned bytes, and d_w in 8 lanes. */
-INLINE __m256i q80_weights(const bool WQ4, const char *W, int64_t i, __m256 *wd) {
-    if (WQ4) {
-        const block_q4_0 *b = (const block_q4_0 *)W + i;
-        /* values 0-15 are the low nibbles, 16-31 the high ones */
-        const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)b->qs));
-        *wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
-        const __m256i sh = _mm256_setr_epi64x(0, 0, 0x0004000400040004ll, 0x0004000400040004ll);
-        return _mm256_and_si256(_mm256_srlv_epi16(q, sh), _mm256_set1_epi8(0x0F));
-    }
-    const block_q8_0 *b = (const block_q8_0 *)W + i;
-    *wd = _mm256_cvtph_ps(_mm_set1_epi16((short)b->d));
-    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), _mm256_set1_epi8((char)0x80));
-}
-
-INLINE void q80_block(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
-                      int64_t nb, int64_t i, __m256 acc[RT][CT]) {
-    UNROLL for (int r = 0; r < R; r++) {
-        __m256 wd;
-        const __m256i wq = q80_weights(WQ4, W + r * ws, i, &wd);
-        UNROLL for (int c = 0; c < C; c++) {
-            const q80_tok *t = tok + c * nb + i;
-            const __m256i s = _mm256_dpbusd_epi32(t->neg, wq, t->x);
-            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
-            acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
-        }
-    }
-}
-
-INLINE void tile_q80(const int R, const int C, const bool WQ4, const char *W, size_t ws, const q80_tok *tok,
-                     int64_t K, float *y, int64_t ys) {
-    __m256 acc[RT][CT];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
-    const int64_t nb = K / 32;
-    const size_t pd = prefetch_dist(R, ws);
-    int64_t i = 0;
-    for (; i + 4 <= nb; i += 4) {
-        if (C == 1) prefetch_rows(R, W, ws, i * (WQ4 ? 18 : 34), WQ4 ? 72 : 136, pd);
-        UNROLL for (int j = 0; j < 4; j++) q80_block(R, C, WQ4, W, ws, tok, nb, i + j, acc);
-    }
-    for (; i < nb; i++) q80_block(R, C, WQ4, W, ws, tok, nb, i, acc);
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) y[c * ys + r] = hsum8(acc[r][c]);
-}
-
-/* Q4_0 weights follow another order: llama.cpp repacks them on x86 (eight
- * rows interleaved; ggml_gemv/gemm_q4_0_8x8_q8_0, for one token and for
- * batches alike), and that kernel keeps one float per output, adding, block
- * by block, float(the block's integer dot) * (d_w*d_x) with one fma.  So
- * here a ymm holds 8 rows, one per lane: each row's block gives 8 partial
- * int32 sums (values 4l..4l+3), the hadd tree turns the 8 rows' partials
- * into the 8 rows' block totals (exact), and one conversion, one scaling
- * and one fma serve all 8 rows.  A tile of R < 8 rows repeats its first
- * row in the spare lanes and does not store them. */
-#define RQ4 8
-
-/* lane r = sum of the 8 lanes of v[r] */
-INLINE __m256i sum8x8_epi32(const __m256i v[8]) {
-    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
-    /* b0 = [rows 0-3, values 0-15 | rows 0-3, values 16-31], b1 rows 4-7 */
-    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
-}
-
-INLINE void tile_q4_0(const int C, const int R, const char *W, size_t ws, const q80_tok *tok, int64_t K, float *y,
-                      int64_t ys) {
-    const block_q4_0 *row[RQ4];
-    UNROLL for (int r = 0; r < RQ4; r++) row[r] = (const block_q4_0 *)(W + (r < R ? r : 0) * ws);
-    __m256 acc[CT];
-    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
-    const int64_t nb = K / 32;
-    const size_t pd = prefetch_dist(RQ4, ws);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i sh = _mm256_setr_epi64x(0, 0, 0x0004000400040004ll, 0x0004000400040004ll);
-    for (int64_t i = 0; i < nb; i++) {
-        if (C == 1 && i % 4 == 0) prefetch_rows(R, W, ws, i * 18, 72, pd);
-        __m256i wq[RQ4];
-        UNROLL for (int r = 0; r < RQ4; r++) { /* values 0-15: low nibbles, 16-31: high */
-            const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)row[r][i].qs));
-            wq[r] = _mm256_and_si256(_mm256_srlv_epi16(q, sh), m4);
-        }
-        const __m256 wd = _mm256_cvtph_ps(_mm_setr_epi16((short)row[0][i].d, (short)row[1][i].d, (short)row[2][i].d,
-                                                         (short)row[3][i].d, (short)row[4][i].d, (short)row[5][i].d,
-                                                         (short)row[6][i].d, (short)row[7][i].d));
-        UNROLL for (int c = 0; c < C; c++) {
-            const q80_tok *t = tok + c * nb + i;
-            __m256i s[RQ4];
-            UNROLL for (int r = 0; r < RQ4; r++) s[r] = _mm256_dpbusd_epi32(t->neg, wq[r], t->x);
-            const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
-            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8x8_epi32(s)), d, acc[c]);
-        }
-    }
-    UNROLL for (int c = 0; c < C; c++) _mm256_mask_storeu_ps(y + c * ys, (__mmask8)((1u << R) - 1), acc[c]);
-}
-
-/* Rows are taken in blocks small enough to stay in L2 while every token
- * tile passes over them; each token tile's data is prepared once per block. */
-#define ROW_BLOCK 64
-
-INLINE void gemm_q80(const bool WQ4, const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq,
-                     size_t xs, int64_t M, float *y, int64_t ys) {
-    const int64_t nb = K / 32;
-    q80_tok *tok = octo_kernel_scratch(sizeof(q80_tok) * CT * (size_t)nb);
-    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
-    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
-        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
-        for (int64_t m = 0; m < M; m += CT) {
-            const int c = M - m < CT ? (int)(M - m) : CT;
-            for (int i = 0; i < c; i++)
-                q80_prep(WQ4, (const block_q8_0 *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
-            if (WQ4) {
-                for (int64_t n = b0; n < b1; n += RQ4) {
-                    const int r = b1 - n < RQ4 ? (int)(b1 - n) : RQ4;
-                    const char *wn = (const char *)W + n * ws;
-                    switch (c) {
-                    case 1: tile_q4_0(1, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    case 2: tile_q4_0(2, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    case 3: tile_q4_0(3, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    default: tile_q4_0(CT, r, wn, ws, tok, K, y + m * ys + n, ys); break;
-                    }
-                }
-                continue;
-            }
-            for (int64_t n = b0; n < b1; n += RT) {
-                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
-                CALL_RC(tile_q80, r, c, WQ4, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
-            }
-        }
-    }
-}
-
-static void gemm_q8_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
-                      int64_t M, float *y, int64_t ys) {
-    gemm_q80(false, W, ws, n0, n1, K, xq, xs, M, y, ys);
-}
-static void gemm_q4_0(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
-                      int64_t M, float *y, int64_t ys) {
-    gemm_q80(true, W, ws, n0, n1, K, xq, xs, M, y, ys);
-}
+#include "tensor/q4_0_x86_inl.h"
 
 /* ================================================================ K-quants x Q8_K
  *
@@ -518,19 +303,6 @@ static const uint16_t k_q6k_sc_idx[4][32] __attribute__((aligned(64))) = {
 };
 static const int64_t k_q6_shl[8] __attribute__((aligned(64))) = {4, 4, 4, 4, 2, 2, 2, 2};
 static const int64_t k_q6_shr[8] __attribute__((aligned(64))) = {0, 0, 0, 0, 2, 2, 2, 2};
-
-/* 12 bytes of Q4_K scales -> 8 scales and 8 mins (ggml's utmp unpacking). */
-INLINE void q4k_scales(const uint8_t *s12, uint64_t *sc, uint64_t *mn) {
-    uint32_t u[4];
-    memcpy(u, s12, 12);
-    const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
-    const uint32_t mins_lo = u[1] & km1;
-    u[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
-    u[0] &= km1;
-    *sc = (uint64_t)u[0] | ((uint64_t)u[1] << 32);
-    *mn = (uint64_t)mins_lo | ((uint64_t)u[3] << 32);
-}
 
 /* Q4_K: y = sum_sub d*sc*sum(q*x) - dmin*sum_sub m*sum(x).
  *
@@ -633,23 +405,8 @@ INLINE void tile_q4_K(const int R, const int C, const char *W, size_t ws, const 
     }
 }
 
-static void gemm_q4_K(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
-                      int64_t M, float *y, int64_t ys) {
-    const int64_t nb = K / QK_K;
-    q4k_tok *tok = octo_kernel_scratch(sizeof(q4k_tok) * CT * (size_t)nb);
-    const int64_t rb = M <= CT ? n1 - n0 : ROW_BLOCK;
-    for (int64_t b0 = n0; b0 < n1; b0 += rb) {
-        const int64_t b1 = n1 - b0 < rb ? n1 : b0 + rb;
-        for (int64_t m = 0; m < M; m += CT) {
-            const int c = M - m < CT ? (int)(M - m) : CT;
-            for (int i = 0; i < c; i++) q4k_prep((const block_q8_K *)((const char *)xq + (m + i) * xs), nb, tok + i * nb);
-            for (int64_t n = b0; n < b1; n += RT) {
-                const int r = b1 - n < RT ? (int)(b1 - n) : RT;
-                CALL_RC(tile_q4_K, r, c, (const char *)W + n * ws, ws, tok, K, y + m * ys + n, ys);
-            }
-        }
-    }
-}
+#define CALL_Q4K(r, c, ...) CALL_RC(tile_q4_K, r, c, __VA_ARGS__)
+DEFINE_GEMM_PREP(gemm_q4_K, q4k_tok, q4k_prep, block_q8_K, QK_K, RT, CT, CALL_Q4K)
 
 /* Q6_K: q in 0..63 with value q-32 and a signed scale per 16 values.  The
  * int16 pair sums are q*x - 32*x, as in ggml (the -32 must land in the
@@ -932,8 +689,8 @@ const octo_kernels octo_kernels_avx512 = {
             [OCTO_TYPE_F32] = gemm_f32,
             [OCTO_TYPE_F16] = gemm_f16,
             [OCTO_TYPE_BF16] = gemm_bf16,
-            [OCTO_TYPE_Q8_0] = gemm_q8_0,
-            [OCTO_TYPE_Q4_0] = gemm_q4_0,
+            [OCTO_TYPE_Q8_0] = q8_0_gemm,
+            [OCTO_TYPE_Q4_0] = q4_0_gemm,
             [OCTO_TYPE_Q4_K] = gemm_q4_K,
             [OCTO_TYPE_Q6_K] = gemm_q6_K,
         },
