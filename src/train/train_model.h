@@ -92,4 +92,14 @@ octo_lora *octo_tm_export_lora(const octo_train_model *tm);
 /* Start LoRA training from an existing adapter (same targets and rank). */
 int octo_tm_import_lora(octo_train_model *tm, const octo_lora *l);
 
+/* For tests and the trainer: the logits [B*T][n_vocab] of the last
+ * octo_tm_loss (octo_tm_step overwrites them with their gradient), and the
+ * vocabulary size (the base's, or larger when the tokenizer grew). */
+const float *octo_tm_logits(const octo_train_model *tm);
+int octo_tm_n_vocab(const octo_train_model *tm);
+/* LoRA dropout masks depend on (seed, number of octo_tm_step calls so far);
+ * a resumed run sets the count back to where it was. */
+uint64_t octo_tm_micro_steps(const octo_train_model *tm);
+void octo_tm_set_micro_steps(octo_train_model *tm, uint64_t n);
+
 #endif
