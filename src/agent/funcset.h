@@ -6,6 +6,12 @@
  * or the inner object directly) plus an optional handler:
  *   "handler": {"exec": ["argv0", "--flag", "{param}"], "timeout_ms": 10000}
  *   "handler": {"http": "http://host/path", "timeout_ms": 10000}
+ * or one handler per machine profile, the active one picked at load time
+ * ($OCTO_HANDLERS, else "termux" on a Termux phone, else "linux"; then
+ * "default"; none: the function has no handler):
+ *   "handlers": {"linux": {"exec": [...]}, "termux": {"exec": [...]}}
+ * In exec argv, "{param}" names a parameter (checked at load time); "{{" and
+ * "}}" are literal braces. argv[0] is fixed: never a placeholder.
  * parameters is a JSON Schema object: properties with type (string,
  * integer, number, boolean, array, object), enum, description; required.
  * Loading validates all of it and fails with "FILE: functions[3].parameters.
@@ -66,6 +72,11 @@ typedef struct octo_funcset {
 octo_funcset *octo_funcset_load(const char *path);
 /* Parse from memory; origin names the source in error messages. */
 octo_funcset *octo_funcset_parse(const char *json, size_t len, const char *origin);
+/* The same with an explicit handler profile (NULL: the default one). */
+octo_funcset *octo_funcset_load_profile(const char *path, const char *profile);
+octo_funcset *octo_funcset_parse_profile(const char *json, size_t len, const char *origin, const char *profile);
+/* $OCTO_HANDLERS, else "termux" on a Termux phone, else "linux". */
+const char *octo_funcset_default_profile(void);
 void octo_funcset_free(octo_funcset *fs);
 int octo_funcset_find(const octo_funcset *fs, const char *name); /* index or -1 */
 
