@@ -100,6 +100,9 @@ demo: all
 $(BUILD)/bench_kernels: bench/kernels.c $(BUILD)/libocto.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libocto.a $(LDLIBS)
 
+$(BUILD)/bench_lora: bench/lora.c $(BUILD)/libocto.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libocto.a $(LDLIBS)
+
 $(BUILD)/membw: bench/membw.c
 	$(CC) -O3 -march=native -pthread -o $@ $<
 

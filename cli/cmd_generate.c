@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const char *k_help =
-    "usage: octo generate -m MODEL -p PROMPT [-n N] [-t THREADS] [sampling flags]\n\n"
+    "usage: octo generate -m MODEL -p PROMPT [-n N] [-t THREADS] [sampling flags] [--lora A.gguf]\n\n"
     "Generate text from PROMPT and stream it to stdout; timings go to stderr.\n\n"
     "  -m, --model FILE    GGUF model\n"
     "  -p, --prompt TEXT   prompt (special tokens such as <|user|> are parsed)\n"
@@ -34,12 +34,14 @@ int cmd_generate(int argc, char **argv) {
     bool quiet = false;
     octo_generate_params gp;
     octo_generate_defaults(&gp);
+    cli_lora_flags loras = {0};
     while (a.i < argc) {
         int s = cli_sampling_flag(&a, &gp.sampling);
+        if (s == 0) s = cli_lora_flag(&a, &loras);
         if (s < 0) return 2;
         if (s > 0) continue;
         if (cli_flag(&a, "-h", "--help")) {
-            printf("%s\n%s", k_help, cli_sampling_help);
+            printf("%s\n%s\n%s", k_help, cli_sampling_help, cli_lora_help);
             return 0;
         } else if (cli_flag(&a, "-m", "--model")) {
             if (!(model = cli_value(&a))) return 2;
@@ -102,6 +104,12 @@ int cmd_generate(int argc, char **argv) {
         octo_model_free(m);
         free(file_text);
         return cli_error(a.cmd, "%s", octo_last_error());
+    }
+    if (cli_lora_apply(a.cmd, &loras, m, c)) {
+        octo_ctx_free(c);
+        octo_model_free(m);
+        free(file_text);
+        return 1;
     }
     octo_generate_stats st;
     char *out = octo_generate(c, prompt, &gp, &st);

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 static const char *k_help =
-    "usage: octo logits -m MODEL --prompts FILE [--greedy N] [-t THREADS]\n\n"
+    "usage: octo logits -m MODEL --prompts FILE [--greedy N] [-t THREADS] [--lora A.gguf]\n\n"
     "For each line of FILE (a literal \\n in a line stands for a newline): tokenize\n"
     "with BOS as the model says and special-token parsing off, evaluate all prompt\n"
     "tokens in one batch, print every position's logsumexp and 10 largest logits,\n"
@@ -48,9 +48,13 @@ int cmd_logits(int argc, char **argv) {
     cli_args a = {argc, argv, 1, "octo logits"};
     const char *model = NULL, *prompts = NULL;
     int greedy = 24, threads = 0;
+    cli_lora_flags loras = {0};
     while (a.i < argc) {
+        int s = cli_lora_flag(&a, &loras);
+        if (s < 0) return 2;
+        if (s > 0) continue;
         if (cli_flag(&a, "-h", "--help")) {
-            fputs(k_help, stdout);
+            printf("%s\n%s", k_help, cli_lora_help);
             return 0;
         } else if (cli_flag(&a, "-m", "--model")) {
             if (!(model = cli_value(&a))) return 2;
@@ -93,6 +97,12 @@ int cmd_logits(int argc, char **argv) {
         free(text);
         octo_model_free(m);
         return cli_error(a.cmd, "%s", octo_last_error());
+    }
+    if (cli_lora_apply(a.cmd, &loras, m, c)) {
+        octo_ctx_free(c);
+        free(text);
+        octo_model_free(m);
+        return 1;
     }
     const char *base = strrchr(model, '/');
     base = base ? base + 1 : model;

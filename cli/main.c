@@ -16,6 +16,15 @@ static const struct {
     {"bench", cmd_bench, "prompt-processing and generation speed"},
     {"model", cmd_model, "make models: `octo model init` (random weights)"},
     {"quantize", cmd_quantize, "convert a model's weights to another type"},
+    {"plan", cmd_plan, "split a request into steps with a planner model"},
+    {"act", cmd_act, "turn one step into a function call with an action model"},
+    {"run", cmd_run, "plan, act and execute: the whole agent"},
+    {"eval", cmd_eval, "score planner and action models (or predictions) on a test set"},
+    {"train", cmd_train, "fine-tune (full or LoRA) or pretrain a model: `octo train`"},
+    {"tokenizer", cmd_tokenizer, "learn a byte-level BPE vocabulary: `octo tokenizer train`"},
+    {"lora", cmd_lora, "LoRA adapters: merge into a model, convert GGUF <-> PEFT, info"},
+    {"data", cmd_data, "datasets: gen, convert, validate, split, stats, dedupe, render"},
+    {"functions", cmd_functions, "function sets: show, validate, path, call (run a handler)"},
 };
 
 static void usage(FILE *f) {
