@@ -3,7 +3,7 @@
 #   make            build everything into build/
 #   make test       build and run the test suite (tests/run.sh)
 #   make test-sanitize / test-scalar   the suite under ASan+UBSan / without SIMD
-#   make demo       build, then generate text with the default model
+#   make demo       build, then run the default android agent on a request
 #   make bench      speed benchmarks (bench/run.sh)
 #   make ISA=scalar build without any SIMD kernels (portable C only)
 #
@@ -89,13 +89,14 @@ test-sanitize:
 test-scalar:
 	$(MAKE) BUILD=build-scalar ISA=scalar test
 
-# The README's first command: build, then run the default model.
-DEMO_MODEL ?= ../shared/fixtures/models/llama-spm-256-Q4_0.gguf
+# The README's first command: build, then run the default android agent
+# (models/android) on a request; the handlers act on this machine.
+DEMO_REQUEST ?= Turn on the flashlight, set the brightness to 40 percent and take a screenshot
 demo: all
-	@if [ -f "$(DEMO_MODEL)" ]; then \
-	  echo "octo generate -m $(DEMO_MODEL) (random weights: the text is noise, the engine is real)"; \
-	  ./$(BUILD)/octo generate -m "$(DEMO_MODEL)" -p "Find my slides, connect the projector" -n 32 -t 2 --seed 1; \
-	else echo "demo: $(DEMO_MODEL) not found (set DEMO_MODEL=path/to/model.gguf)"; exit 1; fi
+	@if [ -f models/android/planner.gguf ]; then \
+	  echo '$$ octo run --domain android "$(DEMO_REQUEST)"'; \
+	  ./$(BUILD)/octo run --domain android -t 2 "$(DEMO_REQUEST)"; \
+	else echo "demo: models/android/planner.gguf not found (MODE=full models/train_defaults.sh makes it)"; exit 1; fi
 
 $(BUILD)/bench_kernels: bench/kernels.c $(BUILD)/libocto.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libocto.a $(LDLIBS)

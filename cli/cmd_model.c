@@ -10,8 +10,9 @@ static const char *k_help =
     "                       --n-ff N --vocab-from TOKENIZER.gguf [--seed S] [--ctx N]\n"
     "                       [--rope-base B] [--tied] [--type T] -o OUT.gguf\n\n"
     "Write a new GGUF model of architecture A (llama, phi3, qwen2, gemma) with\n"
-    "random N(0, 0.02) weights and the tokenizer of TOKENIZER.gguf. --type\n"
-    "quantizes the result (default F32). --tied shares the embedding as output\n"
+    "random N(0, 0.02) weights and the tokenizer of TOKENIZER.gguf. --type T\n"
+    "(F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K) quantizes each weight as it is drawn, as\n"
+    "octo quantize would (default F32). --tied shares the embedding as output\n"
     "(gemma always does).\n";
 
 int cmd_model(int argc, char **argv) {
@@ -62,16 +63,7 @@ int cmd_model(int argc, char **argv) {
     if (!p.arch || !p.n_embd || !p.n_layer || !p.n_head || !p.n_ff || !p.vocab_from || !out)
         return cli_error(a.cmd, "--arch, --n-embd, --n-layer, --n-head, --n-ff, --vocab-from and -o are required");
     p.seed = (uint64_t)seed;
-    if (!type || !strcasecmp(type, "F32")) {
-        if (octo_model_init_file(&p, out) != 0) return cli_error(a.cmd, "%s", octo_last_error());
-        return 0;
-    }
-    /* init in F32 beside the target, then quantize into place */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.f32.tmp", out);
-    int rc = octo_model_init_file(&p, tmp);
-    if (rc == 0) rc = octo_quantize_file(tmp, out, type, 0);
-    remove(tmp);
-    if (rc != 0) return cli_error(a.cmd, "%s", octo_last_error());
+    p.weight_type = type;
+    if (octo_model_init_file(&p, out) != 0) return cli_error(a.cmd, "%s", octo_last_error());
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 
@@ -216,6 +217,8 @@ int cmd_train(int argc, char **argv) {
             "(6 x %.2fM params x tok/s / 570 GFLOP/s)\n",
             (long long)r.session_steps, (long long)r.steps, (long long)r.total_steps, (long long)r.session_tokens,
             r.train_s, r.tok_s, 100.0 * r.mfu, r.flops_params / 1e6);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) fprintf(stderr, "peak RSS %.1f MiB\n", ru.ru_maxrss / 1024.0);
     fprintf(stderr, "wrote %s%s%s\n", p.out, p.peft_dir ? " and " : "", p.peft_dir ? p.peft_dir : "");
     return 0;
 }

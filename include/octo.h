@@ -148,6 +148,9 @@ typedef struct {
     bool tied_output; /* no separate output.weight */
     uint64_t seed;
     const char *vocab_from; /* GGUF file whose tokenizer the model takes */
+    const char *weight_type; /* NULL or "F32"; else each 2-D weight is quantized as it is
+                                made (the rules of octo_quantize_file), so a 3.8 B model
+                                never exists in F32 in memory */
 } octo_model_init_params;
 
 /* Write a model with random weights (normal, std 0.02; norms 1). */

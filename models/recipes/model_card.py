@@ -161,6 +161,7 @@ def main():
         f.write("\n".join(L))
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a card is for everyone
     os.rename(tmp, out)
     print(f"wrote {out}")
 

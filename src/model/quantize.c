@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/threadpool.h"
 #include "gguf/gguf.h"
+#include "model/quantize.h"
 #include "tensor/ops.h"
 
 typedef struct {
@@ -56,13 +57,33 @@ static bool is_output_weight(const gguf_file *f, const gguf_tensor *t) {
     return gguf_str_eq(t->name, "token_embd.weight") && !gguf_find_tensor(f, "output.weight");
 }
 
-int octo_quantize_file(const char *in_path, const char *out_path, const char *type_name, int n_threads) {
+int octo_quant_target(const char *type_name, octo_type *out) {
     int ti = octo_type_from_name(type_name);
     octo_type target = (octo_type)ti;
     if (ti < 0 || !(target == OCTO_TYPE_F32 || target == OCTO_TYPE_F16 || target == OCTO_TYPE_BF16 ||
                     target == OCTO_TYPE_Q8_0 || target == OCTO_TYPE_Q4_0 || target == OCTO_TYPE_Q4_K ||
                     target == OCTO_TYPE_Q6_K))
         return octo_fail("quantize: type \"%s\" is not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K", type_name);
+    *out = target;
+    return 0;
+}
+
+octo_type octo_quant_type_for(octo_type target, bool is_output, int64_t cols) {
+    octo_type dst = target;
+    if (is_output && (target == OCTO_TYPE_Q4_0 || target == OCTO_TYPE_Q4_K)) dst = OCTO_TYPE_Q6_K;
+    if (cols % octo_type_info(dst)->block_size != 0) {
+        /* rows too short for the block: the nearest type that fits */
+        dst = cols % 32 == 0 ? OCTO_TYPE_Q8_0 : OCTO_TYPE_F16;
+        if (cols % 32 != 0 && target == OCTO_TYPE_F32) dst = OCTO_TYPE_F32;
+    }
+    return dst;
+}
+
+int octo_quant_file_type(octo_type t) { return file_type_of(t); }
+
+int octo_quantize_file(const char *in_path, const char *out_path, const char *type_name, int n_threads) {
+    octo_type target;
+    if (octo_quant_target(type_name, &target) != 0) return -1;
     gguf_file *f = gguf_open(in_path);
     if (!f) return -1;
     gguf_writer *w = gguf_writer_new();
@@ -80,17 +101,10 @@ int octo_quantize_file(const char *in_path, const char *out_path, const char *ty
         const gguf_tensor *t = &f->tensors[i];
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
-        octo_type dst = target;
         bool is_weight = t->n_dims == 2 && t->name.len > 7 &&
                          memcmp(t->name.ptr + t->name.len - 7, ".weight", 7) == 0;
-        if (is_weight && (target == OCTO_TYPE_Q4_0 || target == OCTO_TYPE_Q4_K) && is_output_weight(f, t))
-            dst = OCTO_TYPE_Q6_K;
+        octo_type dst = is_weight ? octo_quant_type_for(target, is_output_weight(f, t), t->ne[0]) : target;
         const octo_type_traits *src_tr = octo_type_info(t->type);
-        if (is_weight && t->ne[0] % octo_type_info(dst)->block_size != 0) {
-            /* rows too short for the block: the nearest type that fits */
-            dst = t->ne[0] % 32 == 0 ? OCTO_TYPE_Q8_0 : OCTO_TYPE_F16;
-            if (t->ne[0] % 32 != 0 && target == OCTO_TYPE_F32) dst = OCTO_TYPE_F32;
-        }
         if (!is_weight || dst == t->type || !src_tr || !src_tr->supported) {
             if (is_weight && (!src_tr || !src_tr->supported)) {
                 rc = octo_fail("%s: tensor %s has type %s, which octo cannot convert", in_path, name,

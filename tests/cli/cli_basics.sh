@@ -42,6 +42,17 @@ if [ ! -f "$VOCAB" ]; then echo "skip: $VOCAB absent (the rest needs ../shared)"
 "$OCTO" model init --arch llama --n-embd 64 --n-layer 2 --n-head 4 --n-head-kv 2 --n-ff 128 \
     --vocab-from "$VOCAB" --seed 7 -o "$T/m.gguf" && ok "model init" || bad "model init"
 "$OCTO" quantize "$T/m.gguf" "$T/m8.gguf" Q8_0 && ok "quantize Q8_0" || bad "quantize Q8_0"
+# init --type quantizes each weight as it is drawn: the same bytes as init, then quantize
+for q in Q8_0 Q4_0; do
+    "$OCTO" quantize "$T/m.gguf" "$T/mq.gguf" $q >/dev/null &&
+    "$OCTO" model init --arch llama --n-embd 64 --n-layer 2 --n-head 4 --n-head-kv 2 --n-ff 128 \
+        --vocab-from "$VOCAB" --seed 7 --type $q -o "$T/mi.gguf" &&
+    cmp -s "$T/mq.gguf" "$T/mi.gguf" && ok "model init --type $q = init + quantize" || bad "model init --type $q differs"
+    rm -f "$T/mq.gguf" "$T/mi.gguf"
+done
+expect_err "init: bad type" "is not one of" "$OCTO" model init --arch llama --n-embd 64 --n-layer 1 --n-head 4 \
+    --n-ff 128 --vocab-from "$VOCAB" --type Q3_X -o "$T/bad.gguf"
+[ ! -e "$T/bad.gguf" ] && ok "init: nothing written on error" || bad "init wrote a file on error"
 "$OCTO" info -m "$T/m8.gguf" >"$T/info" 2>&1
 grep -q "architecture: llama" "$T/info" && grep -q "blk.0.attn_q.weight *Q8_0" "$T/info" && ok "info" || bad "info"
 [ -z "$(ls "$T" | grep tmp)" ] && ok "no temp files left" || bad "temp files left: $(ls "$T")"
