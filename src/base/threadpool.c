@@ -7,19 +7,30 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#elif defined(__aarch64__)
-#define cpu_relax() __asm__ __volatile__("yield")
-#else
-#define cpu_relax() ((void)0)
-#endif
-
-/* How long a waiting thread spins before it sleeps: a few hundred microseconds
- * covers the gap between ops of a forward pass without burning a core while
- * the pool is idle between requests. */
+/* How long an idle worker waits (spinning, then yielding) before it sleeps on
+ * the condition variable: long enough to cover the gap between two runs of
+ * a forward pass, short enough not to burn a core for long while the pool is
+ * idle between requests (most of these iterations are sched_yield calls). */
 #define SPIN_ITERS 200000
+
+/* A waiting thread spins this many times on the flag, then yields its core
+ * between checks. Without the yield, a machine with more runnable threads
+ * than cores (a phone with apps in the background, a VM whose vCPUs get
+ * preempted, or just one other busy process) collapses: a spinning thread
+ * burns its whole time slice while the thread it waits for is not running,
+ * at every barrier (a TinyLlama token has hundreds). The spin is a plain
+ * load loop: a PAUSE in it (tens of cycles on recent x86) made every barrier
+ * slower for no gain. Measured on TinyLlama Q4_0, 2 threads, 2 vCPUs
+ * (docs/performance.md): old pause-only loop 0.8 tok/s; 4000 pause spins
+ * 46.5; 20000 plain spins 48 tok/s; with one other busy process 18 vs 4.8. */
+#define BARRIER_SPINS 20000
+
+/* One step of a wait; *spins counts steps (capped, so a long wait cannot
+ * overflow it). */
+static void wait_yielding(int *spins) {
+    if (*spins < BARRIER_SPINS) (*spins)++;
+    else sched_yield();
+}
 
 struct octo_pool {
     int n;
@@ -50,11 +61,11 @@ static void *worker_main(void *arg) {
     free(wa);
     int seen = 0;
     for (;;) {
-        int spins = 0;
+        int spins = 0, idle = 0;
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
                !atomic_load_explicit(&p->stop, memory_order_acquire)) {
-            if (++spins < SPIN_ITERS) {
-                cpu_relax();
+            if (++idle < SPIN_ITERS) {
+                wait_yielding(&spins);
                 continue;
             }
             pthread_mutex_lock(&p->mu);
@@ -129,7 +140,8 @@ void octo_pool_run(octo_pool *p, octo_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&p->mu);
     }
     fn(ctx, 0, p->n);
-    while (atomic_load_explicit(&p->n_done, memory_order_acquire) < p->n - 1) cpu_relax();
+    int spins = 0;
+    while (atomic_load_explicit(&p->n_done, memory_order_acquire) < p->n - 1) wait_yielding(&spins);
 }
 
 void octo_pool_barrier(octo_pool *p) {
@@ -140,7 +152,8 @@ void octo_pool_barrier(octo_pool *p) {
         atomic_fetch_add_explicit(&p->bar_phase, 1, memory_order_release);
         return;
     }
-    while (atomic_load_explicit(&p->bar_phase, memory_order_acquire) == phase) cpu_relax();
+    int spins = 0;
+    while (atomic_load_explicit(&p->bar_phase, memory_order_acquire) == phase) wait_yielding(&spins);
 }
 
 void octo_split_range(long n, int ith, int nth, long align, long *lo, long *hi) {

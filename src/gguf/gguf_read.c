@@ -41,14 +41,14 @@ static int take(cursor *c, size_t n, const void **out, const char *what) {
 }
 
 static int rd_u32(cursor *c, uint32_t *v, const char *what) {
-    const void *p;
+    const void *p = NULL;
     if (take(c, 4, &p, what)) return -1;
     memcpy(v, p, 4);
     return 0;
 }
 
 static int rd_u64(cursor *c, uint64_t *v, const char *what) {
-    const void *p;
+    const void *p = NULL;
     if (take(c, 8, &p, what)) return -1;
     memcpy(v, p, 8);
     return 0;
@@ -60,7 +60,7 @@ static int rd_str(cursor *c, gguf_str *s, const char *what) {
     if (n > c->left)
         return octo_fail("%s: %s: string length %llu exceeds the %zu bytes left in the file", c->path, what,
                          (unsigned long long)n, c->left);
-    const void *p;
+    const void *p = NULL;
     take(c, (size_t)n, &p, what);
     s->len = n;
     s->ptr = p;
@@ -121,7 +121,7 @@ static int read_kv(cursor *c, gguf_kv *kv, uint64_t idx) {
     kv->type = (gguf_type)t;
     if (t == GGUF_TYPE_STRING) return rd_str(c, &kv->v.str, what);
     if (t != GGUF_TYPE_ARRAY) {
-        const void *p;
+        const void *p = NULL;
         if (take(c, scalar_size(kv->type), &p, what)) return -1;
         decode_scalar(kv, kv->type, p);
         return 0;
@@ -148,7 +148,7 @@ static int read_kv(cursor *c, gguf_kv *kv, uint64_t idx) {
     if (n > c->left / es)
         return octo_fail("%s: %s: array of %llu %s elements exceeds the %zu bytes left", c->path, what,
                          (unsigned long long)n, gguf_type_name(kv->arr_type), c->left);
-    const void *p;
+    const void *p = NULL;
     take(c, (size_t)n * es, &p, what);
     kv->arr_data = p;
     return 0;
@@ -212,7 +212,7 @@ void gguf_close(gguf_file *f) {
 
 static gguf_file *parse(gguf_file *f) {
     cursor c = {f->base, f->size, f->base, f->path};
-    const void *magic;
+    const void *magic = NULL;
     if (take(&c, 4, &magic, "magic")) return NULL;
     if (memcmp(magic, "GGUF", 4) != 0) {
         octo_fail("%s: not a GGUF file (bad magic)", f->path);
