@@ -16,7 +16,7 @@
 
 static const char *k_help =
     "usage: octo data gen --functions F [--functions F2 ...] [--n N] [--seed S] [--holdout train|test]\n"
-    "                     [--domain-mix P] [--phrasings DIR] [--noise R] [--chain P] -o OUT.jsonl\n"
+    "                     [--domain-mix P] [--phrasings DIR] [--noise R] [--chain P] [--open-values P] -o OUT.jsonl\n"
     "       octo data gen --functions F --teacher URL --model NAME [--key-env E] [--in-flight N]\n"
     "                     [--rate R] [--temperature T] [--timeout-ms MS] [--retries K] [--n N] -o OUT.jsonl\n\n"
     "Write training records {query, steps, calls, domains, template} for function sets, one JSON\n"
@@ -32,6 +32,9 @@ static const char *k_help =
     "  --phrasings DIR    phrasings root (default: <dir of F>/../phrasings, $OCTO_DATA_DIR/phrasings)\n"
     "  --noise R          share of records with a typo, casing or punctuation slip (default 0.04)\n"
     "  --chain P          chance a step uses the previous call's result (default 0.35)\n"
+    "  --open-values P    chance a string value from a list becomes random words of its shape\n"
+    "                     (phrasings/common/words.txt), so a model learns to copy values, not to\n"
+    "                     recall them; not with --holdout test (default 0)\n"
     "  -o, --output FILE  output JSONL, written atomically (\"-\": stdout)\n\n"
     "teacher mode (the paper's way; resumable: a rerun appends only what OUT lacks):\n"
     "  --teacher URL      chat-completions endpoint (http://host:port/v1)\n"
@@ -104,6 +107,8 @@ int cmd_data_gen(int argc, char **argv) {
             if (!parse_unit(&a, &go.noise)) return 2;
         } else if (cli_flag(&a, "--chain", NULL)) {
             if (!parse_unit(&a, &go.chain)) return 2;
+        } else if (cli_flag(&a, "--open-values", NULL)) {
+            if (!parse_unit(&a, &go.open_values)) return 2;
         } else if (cli_flag(&a, "--phrasings", NULL)) {
             if (!(phr = cli_value(&a))) return 2;
         } else if (cli_flag(&a, "-o", "--output")) {

@@ -29,7 +29,7 @@ full)
     : "${CORPUS_SOURCES:=gcide,wordnet,fortunes,docs,requests,generated}" "${CORPUS_GEN_N:=3000}"
     : "${VOCAB:=8192}" "${N_EMBD:=384}" "${N_LAYER:=6}" "${N_HEAD:=6}" "${N_HEAD_KV:=6}" "${N_FF:=1024}" "${CTX:=512}"
     : "${PRE_STEPS:=3000}" "${PRE_SEQ:=256}" "${PRE_BATCH:=16}" "${PRE_LR:=1e-3}"
-    : "${N_GEN:=8000}" "${N_DEV:=300}" "${N_TEST:=1000}" "${FT_EPOCHS:=2}" "${FT_BATCH:=16}" "${FT_LR:=5e-4}"
+    : "${N_GEN:=12000}" "${N_DEV:=300}" "${N_TEST:=1000}" "${FT_EPOCHS:=2}" "${FT_BATCH:=16}" "${FT_LR:=5e-4}"
     ;;
 *) die "MODE must be quick or full" ;;
 esac
@@ -40,6 +40,7 @@ PRE_WARMUP=${PRE_WARMUP:-0.02}
 TB_DEV=${TB_DEV:-0.3}       # share of labeled.jsonl kept out of training (the dev split)
 TB_REPEAT=${TB_REPEAT:-3}   # copies of the TaskBench training records in dailylife's data
 QTYPE=${QTYPE:-Q8_0}
+OPEN_VALUES=${OPEN_VALUES:-0.35} # share of listed string values made new words (copy, not recall)
 DOMAINS=${DOMAINS-android dailylife} # DOMAINS="": corpus, tokenizer and base only
 ALL_SETS="android dailylife ecommerce travel video_streaming"
 
@@ -81,9 +82,9 @@ data=$WORK/data
 mkdir -p "$data"
 i=0
 for d in $DOMAINS; do
-    gen "$d" $((100 + 10 * SEED + i)) "$N_GEN" train "$data/$d.train.gen.jsonl"
+    gen "$d" $((100 + 10 * SEED + i)) "$N_GEN" train "$data/$d.train.gen.jsonl" --open-values "$OPEN_VALUES"
     gen "$d" $((200 + 10 * SEED + i)) "$N_TEST" test "$data/$d.test.jsonl"
-    gen "$d" $((300 + 10 * SEED + i)) "$N_DEV" train "$data/$d.dev.jsonl"
+    gen "$d" $((300 + 10 * SEED + i)) "$N_DEV" train "$data/$d.dev.jsonl" --open-values "$OPEN_VALUES"
     train_in=("$data/$d.train.gen.jsonl")
     if [ "$d" = dailylife ]; then
         taskbench_split "$data/taskbench" "$TB_DEV" $((400 + SEED))
@@ -120,7 +121,7 @@ done
 # ---- 6. model cards ----
 cfg=()
 for k in MODE SEED VOCAB N_EMBD N_LAYER N_HEAD N_HEAD_KV N_FF CTX PRE_STEPS PRE_SEQ PRE_BATCH PRE_LR PRE_WARMUP \
-    N_GEN N_DEV N_TEST FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
+    N_GEN N_DEV N_TEST OPEN_VALUES FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
     CORPUS_SOURCES CORPUS_GEN_N; do cfg+=("$k=${!k}"); done
 python3 -c '
 import json, os, sys

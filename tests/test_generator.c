@@ -344,6 +344,64 @@ TEST(before_reverses_order) {
     octo_funcset_free(fs);
 }
 
+/* --open-values: a list value keeps its shape (function words, capitals,
+ * a file extension) with the other words drawn from common/words.txt; never
+ * under holdout test; a bad words.txt fails with FILE:LINE. */
+TEST(open_values_keep_shape) {
+    const char *root = mini_root("open", "{1} and {2}", "slot x = xs\n[verb]\nalpha {x}\n[step]\nAlpha {x}\n");
+    char d[700];
+    snprintf(d, sizeof d, "%s/mini/values", root);
+    put(d, "xs.txt", "The Big apple.txt\n");
+    snprintf(d, sizeof d, "%s/common", root);
+    put(d, "words.txt", "# filler\nplum\nkiwi\n");
+    char fpath[700];
+    snprintf(fpath, sizeof fpath, "%s/mini.json", root);
+    put(root, "mini.json", k_mini_set);
+    octo_funcset *fs = octo_funcset_load(fpath);
+    REQUIRE(fs);
+    octo_phrasebook *pb = octo_phrasebook_load(root, fs);
+    REQUIRE(pb);
+    for (int part = 1; part <= 2; part++) {
+        octo_gen_opts o;
+        octo_gen_opts_default(&o);
+        o.n = 60;
+        o.open_values = 1.0;
+        o.noise = 0; /* no casing slips: the value must be found as written */
+        o.holdout = (octo_holdout)part;
+        octo_generator *g = octo_generator_new((const octo_funcset *const *)&fs, &pb, 1, &o);
+        REQUIRE(g);
+        int n_alpha = 0, shaped = 0, unchanged = 0, in_query = 0;
+        for (int i = 0; i < 60; i++) {
+            cJSON *r = octo_generator_record(g, i);
+            REQUIRE(r);
+            const char *q = cJSON_GetObjectItem(r, "query")->valuestring;
+            cJSON *c;
+            cJSON_ArrayForEach(c, cJSON_GetObjectItem(r, "calls")) {
+                if (strcmp(cJSON_GetObjectItem(c, "function")->valuestring, "alpha")) continue;
+                const char *x = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "arguments"), "x")->valuestring;
+                n_alpha++;
+                char a[16], b[16];
+                if (sscanf(x, "The %15[A-Za-z] %15[a-z].txt", a, b) == 2 &&
+                    (!strcmp(a, "Plum") || !strcmp(a, "Kiwi")) && (!strcmp(b, "plum") || !strcmp(b, "kiwi")))
+                    shaped++;
+                if (!strcmp(x, "The Big apple.txt")) unchanged++;
+                if (strstr(q, x)) in_query++;
+            }
+            cJSON_Delete(r);
+        }
+        CHECK(n_alpha > 20);
+        CHECK(in_query == n_alpha);
+        if (part == OCTO_HOLDOUT_TRAIN) CHECKF(shaped == n_alpha, "%d of %d opened values keep the shape", shaped, n_alpha);
+        else CHECKF(unchanged == n_alpha, "holdout test: %d of %d values left as listed", unchanged, n_alpha);
+        octo_generator_free(g);
+    }
+    octo_phrasebook_free(pb);
+    put(d, "words.txt", "plum\nKiwi Two\n");
+    CHECK(octo_phrasebook_load(root, fs) == NULL);
+    CHECKF(strstr(octo_last_error(), "words.txt:2:") != NULL, "error: %s", octo_last_error());
+    octo_funcset_free(fs);
+}
+
 TEST(bad_phrasings_fail_with_file_and_line) {
     octo_funcset *fs = octo_funcset_parse(k_mini_set, strlen(k_mini_set), "mini.json");
     REQUIRE(fs);
@@ -441,6 +499,7 @@ int main(void) {
     RUN(holdout_parts_are_disjoint);
     RUN(chained_arguments);
     RUN(before_reverses_order);
+    RUN(open_values_keep_shape);
     RUN(bad_phrasings_fail_with_file_and_line);
     RUN(public_api_writes_file);
     return t_finish();

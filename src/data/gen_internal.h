@@ -64,6 +64,8 @@ struct octo_phrasebook {
     int n_kinds;
     /* composition parts */
     pb_list preamble, closer, wrap, conn, sconn, pair;
+    /* common/words.txt: filler for open values (may be empty) */
+    pb_list words;
 };
 
 /* Deterministic random numbers (splitmix64). */
@@ -96,8 +98,8 @@ typedef struct {
 } gen_value;
 
 /* Realise a value for parameter p of function f. Returns 0 or -1 (error set). */
-int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_holdout part, gen_rng *r,
-                   gen_value *out);
+int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_holdout part, double open_values,
+                   gen_rng *r, gen_value *out);
 /* True if kind names a computed kind (date, time, duration, ...). */
 bool gen_builtin_kind(const char *kind);
 

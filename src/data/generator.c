@@ -279,7 +279,8 @@ static int fill_values(const octo_generator *g, gen_call *c, gen_rng *r) {
             if (holds[s]) c->seg_on[s] = true;
     }
     for (int k = 0; k < c->fn->n_params; k++) {
-        if (gen_slot_value(pb, c->pf, k, g->o.holdout, r, &c->vals[k])) return -1;
+        double open = g->o.holdout == OCTO_HOLDOUT_TEST ? 0.0 : g->o.open_values;
+        if (gen_slot_value(pb, c->pf, k, g->o.holdout, open, r, &c->vals[k])) return -1;
         bool on = c->fn->params[k].required || bare_in(c->fn, t, k);
         int ns = segments_with(c->fn, t, k, holds);
         for (int s = 0; s < ns && s < 16; s++)

@@ -53,6 +53,9 @@ typedef struct {
     double mix;         /* with several sets: share of records mixing domains (default 0.5) */
     double noise;       /* rate of casing / typo noise per record (default 0.04) */
     double chain;       /* chance that a step is chosen to use the previous call's result (default 0.35) */
+    double open_values; /* chance that a string value from a list is replaced by random words of
+                           its shape (common/words.txt), so that values must be copied, not
+                           recalled; never under holdout test (default 0) */
 } octo_gen_opts;
 
 void octo_gen_opts_default(octo_gen_opts *o);

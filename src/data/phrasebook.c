@@ -332,6 +332,20 @@ static int compose_line(void *user, char *s, int lineno) {
     return list_add(c->cur, s);
 }
 
+/* words.txt: one lower-case word a line */
+typedef struct {
+    pb_list *list;
+    const char *path;
+} words_ctx;
+
+static int word_line(void *user, char *s, int lineno) {
+    words_ctx *c = user;
+    for (const char *ch = s; *ch; ch++)
+        if (!(*ch >= 'a' && *ch <= 'z'))
+            return octo_fail("%s:%d: \"%s\" is not one lower-case word", c->path, lineno, s);
+    return list_add(c->list, s);
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Sorted names of the regular *.txt files in dir (none if it does not exist). */
@@ -426,8 +440,8 @@ void octo_phrasebook_free(octo_phrasebook *pb) {
         list_free(&pb->kinds[i].lines);
     }
     free(pb->kinds);
-    pb_list *lists[] = {&pb->preamble, &pb->closer, &pb->wrap, &pb->conn, &pb->sconn, &pb->pair};
-    for (int i = 0; i < 6; i++) list_free(lists[i]);
+    pb_list *lists[] = {&pb->preamble, &pb->closer, &pb->wrap, &pb->conn, &pb->sconn, &pb->pair, &pb->words};
+    for (int i = 0; i < 7; i++) list_free(lists[i]);
     free(pb);
 }
 
@@ -485,6 +499,13 @@ octo_phrasebook *octo_phrasebook_load(const char *root, const octo_funcset *fs) 
         if (stat(path, &st) != 0) continue;
         compose_ctx cc = {pb, path, NULL};
         if (each_line(path, compose_line, &cc)) goto fail;
+    }
+    /* filler words for open values (optional) */
+    snprintf(path, sizeof path, "%s/common/words.txt", root);
+    {
+        struct stat st;
+        words_ctx wc = {&pb->words, path};
+        if (stat(path, &st) == 0 && each_line(path, word_line, &wc)) goto fail;
     }
     if (!pb->wrap.n || !pb->conn.n) {
         octo_fail("%s/common/compose.txt: needs [wrap] and [conn] lines", root);

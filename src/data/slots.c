@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/error.h"
 #include "data/gen_internal.h"
@@ -326,7 +327,54 @@ static int from_list(const pb_kind *k, const octo_fparam *fp, octo_holdout part,
     return 0;
 }
 
-int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_holdout part, gen_rng *r, gen_value *out) {
+/* Function words stay as they are in an opened value, so "the housing
+ * market" becomes "the lantern orchard", not three random words. */
+static bool keep_word(const char *w, size_t n) {
+    static const char *k[] = {"the", "a", "an", "of", "and", "to", "for", "with", "my", "in", "on", "at",
+                              "by", "from", "our", "your", "&", "-", NULL};
+    for (int i = 0; k[i]; i++)
+        if (strlen(k[i]) == n && strncasecmp(w, k[i], n) == 0) return true;
+    return false;
+}
+
+/* An open value: the list value's shape (word count, capitals, function
+ * words, digits, a file extension) with every other word replaced by a
+ * random filler word. The result is new text the model has never seen, so
+ * the only way to get it right is to copy it from the request. */
+static void open_value(const pb_list *words, gen_rng *r, gen_value *v) {
+    char out[sizeof v->step];
+    size_t o = 0;
+    const char *s = v->step;
+    while (*s && o + 1 < sizeof out) {
+        if (*s == ' ') {
+            out[o++] = *s++;
+            continue;
+        }
+        size_t n = strcspn(s, " ");
+        size_t alpha = 0;
+        while (alpha < n && (isalpha((unsigned char)s[alpha]) || s[alpha] == '\'')) alpha++;
+        /* letters up to the end, or up to a ".ext" tail: replace them */
+        bool ext = alpha < n && s[alpha] == '.' && alpha > 0;
+        if ((alpha == n || ext) && alpha > 0 && !keep_word(s, n)) {
+            const char *w = words->v[gen_below(r, words->n)].text;
+            bool cap = isupper((unsigned char)s[0]), all = cap && alpha > 1 && isupper((unsigned char)s[1]);
+            for (size_t i = 0; w[i] && o + 1 < sizeof out; i++)
+                out[o++] = (char)(all || (cap && i == 0) ? toupper((unsigned char)w[i]) : w[i]);
+            for (size_t i = alpha; i < n && o + 1 < sizeof out; i++) out[o++] = s[i]; /* ".ext" */
+        } else {
+            for (size_t i = 0; i < n && o + 1 < sizeof out; i++) out[o++] = s[i];
+        }
+        s += n;
+    }
+    out[o] = 0;
+    snprintf(v->step, sizeof v->step, "%s", out);
+    snprintf(v->query, sizeof v->query, "%s", out);
+    cJSON_Delete(v->arg);
+    v->arg = cJSON_CreateString(out);
+}
+
+int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_holdout part, double open_values,
+                   gen_rng *r, gen_value *out) {
     const octo_fparam *fp = &f->fn->params[p];
     memset(out, 0, sizeof *out);
     char kind[128] = "";
@@ -371,6 +419,8 @@ int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_hold
         const pb_kind *k = pb_find_kind(pb, kind);
         if (!k) return octo_fail("%s.%s: no value list %s", f->fn->name, fp->name, kind);
         if (from_list(k, fp, part, r, out)) return -1;
+        if (open_values > 0 && pb->words.n && fp->type == OCTO_JT_STRING && out->arg && gen_unit(r) < open_values)
+            open_value(&pb->words, r, out);
     }
     if (!out->arg) return octo_fail("out of memory");
     /* a string argument is the step's text of the value */
