@@ -647,6 +647,53 @@ TEST(matmul_ggml_order_bitwise) {
     isa_restore();
 }
 
+/* Q4_0 packed for the products (octo_q4_0_pack): on every ISA, and on row
+ * ranges split as threads split them, the bits of the scalar product on
+ * the unpacked rows. */
+TEST(q4_0_packed_bitwise) {
+    static const char *isas[] = {"scalar", "avx2", "avx512", "neon"};
+    static const int64_t Ns[] = {8, 16, 40, 136};
+    static const int64_t Ms[] = {1, 2, 3, 4, 5, 9};
+    static const int64_t Ks[] = {32, 96, 128, 160, 1056};
+    const octo_type t = OCTO_TYPE_Q4_0;
+    int checked = 0;
+    for (int ki = 0; ki < 5; ki++)
+        for (int ni = 0; ni < 4; ni++) {
+            const int64_t K = Ks[ki], N = Ns[ni];
+            wmat w = make_w(t, N, K);
+            void *packed = malloc(w.rs * (size_t)N);
+            octo_q4_0_pack(w.q, w.rs, N, K, packed);
+            for (int mi = 0; mi < 6; mi++) {
+                const int64_t M = Ms[mi];
+                float *x = malloc(sizeof(float) * M * K);
+                fill_normal(x, M * K, 1.0f);
+                REQUIRE(isa_ok("scalar"));
+                void *xq = prepare(t, x, M, K);
+                float *ref = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
+                octo_matmul(t, w.q, w.rs, 0, N, K, xq, M, ref, N);
+                for (size_t ii = 0; ii < sizeof isas / sizeof *isas; ii++) {
+                    if (!isa_ok(isas[ii])) continue;
+                    memset(got, 0xff, sizeof(float) * M * N);
+                    int64_t mid = N / 16 * 8; /* two threads' shares, split on a group */
+                    octo_matmul_q4_0_packed(packed, w.rs, 0, mid, K, xq, M, got, N);
+                    octo_matmul_q4_0_packed(packed, w.rs, mid, N, K, xq, M, got, N);
+                    CHECKF(memcmp(ref, got, sizeof(float) * M * N) == 0,
+                           "%s packed Q4_0 K=%lld N=%lld M=%lld: not bit-identical to the scalar product", isas[ii],
+                           (long long)K, (long long)N, (long long)M);
+                    checked++;
+                }
+                free(ref);
+                free(got);
+                free(xq);
+                free(x);
+            }
+            free(packed);
+            free_w(&w);
+        }
+    CHECK(checked >= 120);
+    isa_restore();
+}
+
 /* Activation conversion must give the reference bytes on every ISA,
  * including awkward data: zero blocks, ties, a sign choice on |max| ties. */
 TEST(prepare_bit_exact) {
@@ -879,6 +926,7 @@ int main(void) {
     RUN(matmul_vs_reference);
     RUN(matmul_tiling_invariance);
     RUN(matmul_ggml_order_bitwise);
+    RUN(q4_0_packed_bitwise);
     RUN(matmul_no_overread);
     return t_finish();
 }

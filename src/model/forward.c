@@ -222,7 +222,11 @@ static void linear_group(fwd_task *t, octo_pool *pool, const octo_weight *const 
         }
         long lo, hi;
         octo_split_range(w->rows, ith, nth, 16, &lo, &hi);
-        if (hi > lo) octo_matmul(w->type, w->data, w->row_bytes, lo, hi, w->cols, t->c->xq, M, y + offs[k], y_stride);
+        if (hi <= lo) continue;
+        if (w->packed)
+            octo_matmul_q4_0_packed(w->packed, w->row_bytes, lo, hi, w->cols, t->c->xq, M, y + offs[k], y_stride);
+        else
+            octo_matmul(w->type, w->data, w->row_bytes, lo, hi, w->cols, t->c->xq, M, y + offs[k], y_stride);
     }
     octo_pool_barrier(pool);
     if (t->c->lora) lora_group(t, pool, ws, offs, count, x, M, y, y_stride, ith, nth);
@@ -407,6 +411,7 @@ static void forward_task(void *arg, int ith, int nth) {
 
 octo_ctx *octo_ctx_new(octo_model *m, const octo_ctx_params *p) {
     const octo_hparams *hp = &m->hp;
+    if (octo_model_pack(m)) return NULL;
     octo_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         octo_fail("out of memory");

@@ -57,6 +57,8 @@ typedef struct {
     int64_t rows, cols;
     size_t row_bytes;
     const char *name; /* GGUF tensor name, for adapters and errors */
+    const void *packed; /* Q4_0 in the products' layout (octo_q4_0_pack), made by the
+                           first inference context; NULL: use data */
 } octo_weight;
 
 typedef struct {
@@ -80,7 +82,16 @@ typedef struct octo_model {
     octo_layer *layers;
     void **owned; /* buffers of converted tensors (norms stored as F16, ...) */
     int n_owned;
+    bool packed_q4_0; /* octo_model_pack ran */
 } octo_model;
+
+/* Pack the Q4_0 matrices the forward pass multiplies by (octo_q4_0_pack),
+ * once per model; the first inference context does it. Training reads the
+ * weights as stored and never needs it. Returns 0 or -1 (out of memory). */
+int octo_model_pack(octo_model *m);
+/* Keep heap block p alive as long as the model (freed with it); returns p,
+ * or NULL (p freed) when out of memory. */
+void *octo_model_own(octo_model *m, void *p);
 
 octo_model *octo_model_load(const char *path);
 void octo_model_free(octo_model *m);

@@ -125,7 +125,7 @@ int octo_hparams_read(const gguf_file *f, octo_hparams *hp) {
 static const gguf_tensor *find(const octo_model *m, const char *name) { return gguf_find_tensor(m->file, name); }
 
 /* Keep a heap block alive as long as the model. */
-static void *own(octo_model *m, void *p) {
+void *octo_model_own(octo_model *m, void *p) {
     if (!p) return NULL;
     void **owned = realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof(void *));
     if (!owned) {
@@ -137,6 +137,7 @@ static void *own(octo_model *m, void *p) {
     return p;
 }
 
+static void *own(octo_model *m, void *p) { return octo_model_own(m, p); }
 static const char *own_strdup(octo_model *m, const char *s) { return own(m, strdup(s)); }
 
 static int bind_matrix(octo_model *m, const char *name, int64_t rows, int64_t cols, octo_weight *w,

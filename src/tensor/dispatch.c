@@ -196,6 +196,31 @@ void octo_matmul(octo_type wtype, const void *W, size_t w_stride, int64_t n0, in
     fn(W, w_stride, n0, n1, K, xq, octo_row_size(tr->vec_dot_type, K), M, y, y_stride);
 }
 
+bool octo_q4_0_pack_wanted(void) { return octo_kernels_get()->gemm_q4_0_packed != NULL; }
+
+void octo_q4_0_pack(const void *src, size_t row_bytes, int64_t rows, int64_t K, void *dst) {
+    const int64_t nb = K / QK4_0;
+    for (int64_t g = 0; g + 8 <= rows; g += 8) {
+        uint8_t *out = (uint8_t *)dst + g * row_bytes;
+        for (int64_t i = 0; i < nb; i++, out += 144)
+            for (int r = 0; r < 8; r++) {
+                const block_q4_0 *b = (const block_q4_0 *)((const char *)src + (g + r) * row_bytes) + i;
+                memcpy(out + 2 * r, &b->d, 2);
+                for (int k = 0; k < 4; k++) memcpy(out + 16 + 32 * k + 4 * r, b->qs + 4 * k, 4);
+            }
+    }
+}
+
+void octo_matmul_q4_0_packed(const void *Wp, size_t row_bytes, int64_t n0, int64_t n1, int64_t K, const void *xq,
+                             int64_t M, float *y, int64_t y_stride) {
+    /* a table without its own packed kernel (ISA switched after packing)
+     * uses the reference, which gives the same bits */
+    octo_gemm_fn fn = octo_kernels_get()->gemm_q4_0_packed;
+    if (!fn) fn = octo_kernels_scalar.gemm_q4_0_packed;
+    if (n1 <= n0 || M <= 0) return;
+    fn(Wp, row_bytes, n0, n1, K, xq, octo_row_size(OCTO_TYPE_Q8_0, K), M, y, y_stride);
+}
+
 float octo_vec_dot(octo_type wtype, int64_t K, const void *w, const void *xq) {
     float y = 0.0f;
     octo_matmul(wtype, w, 0, 0, 1, K, xq, 1, &y, 1);

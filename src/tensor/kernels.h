@@ -34,6 +34,9 @@ typedef struct octo_kernels {
      * order (quantized types have one order for both; NULL here) */
     octo_gemm_fn gemm_vecdot[OCTO_TYPE_COUNT];
     octo_act_fn act[OCTO_TYPE_COUNT];   /* indexed by activation (vec_dot) type */
+    /* Q4_0 weights packed by octo_q4_0_pack (ws: the unpacked row size);
+     * NULL where the plain kernel is as fast (then nothing is packed) */
+    octo_gemm_fn gemm_q4_0_packed;
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     void (*scale_f32)(float *y, float a, int64_t n);

@@ -15,6 +15,8 @@
 #ifndef OCTO_TENSOR_OPS_H
 #define OCTO_TENSOR_OPS_H
 
+#include <stdbool.h>
+
 #include "tensor/types.h"
 
 /* ---- conversion ---- */
@@ -46,6 +48,23 @@ void octo_matmul_prepare(octo_type wtype, const float *x, int64_t x_stride, int6
  * W and of xq so that a weight block is loaded once for several tokens. */
 void octo_matmul(octo_type wtype, const void *W, size_t w_stride, int64_t n0, int64_t n1, int64_t K,
                  const void *xq, int64_t M, float *y, int64_t y_stride);
+
+/* Q4_0 weights packed for the products (what llama.cpp's CPU backend does
+ * when it loads Q4_0): each group of 8 rows, block by block, stores the 8
+ * scales, then the 8 rows' nibbles interleaved 4 bytes at a time, so a
+ * kernel loads 8 rows' block in the shape it computes with, with no
+ * per-token transpose. Group g (rows 8g..8g+7) starts at byte 8g*row_bytes
+ * and takes 8*row_bytes bytes: the packed copy of a matrix is its size.
+ * Results equal octo_matmul's on the unpacked rows, bit for bit. */
+#define OCTO_Q4_0_GROUP 8
+/* True when the active kernels have a packed Q4_0 product worth packing for. */
+bool octo_q4_0_pack_wanted(void);
+/* Pack `rows` (a multiple of 8) rows of K Q4_0 elements, row i at
+ * src + i*row_bytes, into dst (rows*row_bytes bytes). */
+void octo_q4_0_pack(const void *src, size_t row_bytes, int64_t rows, int64_t K, void *dst);
+/* octo_matmul on packed weights; n0 a multiple of 8, n1 too or the end. */
+void octo_matmul_q4_0_packed(const void *Wp, size_t row_bytes, int64_t n0, int64_t n1, int64_t K, const void *xq,
+                             int64_t M, float *y, int64_t y_stride);
 
 /* Dot product of one weight row (K elements of wtype) with one row of
  * activations already converted by octo_matmul_prepare (same as octo_matmul

@@ -694,6 +694,7 @@ const octo_kernels octo_kernels_avx512 = {
             [OCTO_TYPE_Q4_K] = gemm_q4_K,
             [OCTO_TYPE_Q6_K] = gemm_q6_K,
         },
+    .gemm_q4_0_packed = q4_0p_gemm,
     .gemm_vecdot =
         {
             [OCTO_TYPE_F32] = gemm_f32_vecdot,

@@ -202,6 +202,38 @@ DEFINE_GEMM(gemm_f16_vecdot, dot_f16_vd)
 DEFINE_GEMM(gemm_bf16, dot_bf16)
 DEFINE_GEMM(gemm_q8_0, dot_q8_0)
 DEFINE_GEMM(gemm_q4_0, dot_q4_0)
+
+/* Q4_0 packed by octo_q4_0_pack: the reference for the SIMD twins, in
+ * dot_q4_0's order (so all agree bit for bit with the unpacked product).
+ * Block i of a group: 8 scales (16 bytes), then 4 x 32 bytes where bytes
+ * 32k + 4r .. +3 are row r's packed bytes 4k..4k+3. */
+static void gemm_q4_0_packed(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
+                             int64_t M, float *y, int64_t ys) {
+    const int64_t nb = K / QK4_0;
+    for (int64_t m = 0; m < M; m++) {
+        const block_q8_0 *x = (const block_q8_0 *)((const char *)xq + m * xs);
+        for (int64_t g = n0; g < n1; g += 8) {
+            const uint8_t *grp = (const uint8_t *)W + g * ws;
+            for (int r = 0; r < 8 && g + r < n1; r++) {
+                float acc = 0;
+                for (int64_t ib = 0; ib < nb; ib++) {
+                    const uint8_t *b = grp + ib * 144;
+                    octo_f16 d;
+                    memcpy(&d, b + 2 * r, 2);
+                    int s = 0;
+                    for (int k = 0; k < 4; k++)
+                        for (int e = 0; e < 4; e++) {
+                            const uint8_t q = b[16 + 32 * k + 4 * r + e];
+                            const int j = 4 * k + e;
+                            s += ((q & 0x0F) - 8) * x[ib].qs[j] + ((q >> 4) - 8) * x[ib].qs[j + 16];
+                        }
+                    acc = fmaf((float)s, octo_f16_to_f32(d) * octo_f16_to_f32(x[ib].d), acc);
+                }
+                y[m * ys + g + r] = acc;
+            }
+        }
+    }
+}
 DEFINE_GEMM(gemm_q4_K, dot_q4_K)
 DEFINE_GEMM(gemm_q6_K, dot_q6_K)
 
@@ -316,6 +348,7 @@ static void vscale_f32(float *y, float a, int64_t n) {
 
 const octo_kernels octo_kernels_scalar = {
     .name = "scalar",
+    .gemm_q4_0_packed = gemm_q4_0_packed,
     .gemm =
         {
             [OCTO_TYPE_F32] = gemm_f32,

@@ -146,14 +146,54 @@ INLINE void q4_0_tile(const int C, const int R, const char *W, size_t ws, const 
     }
 }
 
-/* The octo_gemm_fn for Q4_0 weights (see kernels.h). */
-#define Q4_0_CALL(r, c, ...)                                   \
-    switch (c) {                                               \
-    case 1: q4_0_tile(1, r, __VA_ARGS__); break;               \
-    case 2: q4_0_tile(2, r, __VA_ARGS__); break;               \
-    case 3: q4_0_tile(3, r, __VA_ARGS__); break;               \
-    default: q4_0_tile(Q4_CT, r, __VA_ARGS__); break;          \
+/* The same product on packed weights (octo_q4_0_pack): a group's block is
+ * already the T[4] of q4_0_rows8 and its 8 scales sit side by side, so
+ * the transpose and the scale gathering are gone from the loop. W points
+ * at the group; its block i is at W + 144 i; the next group at W + 8 ws. */
+INLINE void q4_0p_block(const int C, const char *W, const q4_tok *tok, int64_t nb, int64_t i, __m256 acc[Q4_CT]) {
+    const char *b = W + i * 144;
+    const __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b));
+    __m256i T[4];
+    UNROLL for (int k = 0; k < 4; k++) T[k] = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * k));
+    UNROLL for (int c = 0; c < C; c++) {
+        const q4_tok *t = tok + c * nb + i;
+        const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
+        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_0_dot8(T, t)), d, acc[c]);
     }
+}
+
+INLINE void q4_0p_tile(const int C, const int R, const char *W, size_t ws, const q4_tok *tok, int64_t K, float *y,
+                       int64_t ys) {
+    __m256 acc[Q4_CT];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const int64_t nb = K / 32;
+    const char *next = W + Q4_RT * ws; /* the next group: read while this one is computed */
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        if (C == 1) UNROLL for (int o = 0; o < 4 * 144; o += 64) _mm_prefetch(next + i * 144 + o, _MM_HINT_T1);
+        UNROLL for (int j = 0; j < 4; j++) q4_0p_block(C, W, tok, nb, i + j, acc);
+    }
+    for (; i < nb; i++) q4_0p_block(C, W, tok, nb, i, acc);
+    UNROLL for (int c = 0; c < C; c++) {
+        float o[Q4_RT];
+        _mm256_storeu_ps(o, acc[c]);
+        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
+    }
+}
+
+/* A tile call with the token count C as a compile-time constant. */
+#define Q4_TILE_CALL(TILE, r, c, ...)                          \
+    switch (c) {                                               \
+    case 1: TILE(1, r, __VA_ARGS__); break;                    \
+    case 2: TILE(2, r, __VA_ARGS__); break;                    \
+    case 3: TILE(3, r, __VA_ARGS__); break;                    \
+    default: TILE(Q4_CT, r, __VA_ARGS__); break;               \
+    }
+#define Q4_0P_CALL(r, c, ...) Q4_TILE_CALL(q4_0p_tile, r, c, __VA_ARGS__)
+DEFINE_GEMM_PREP(q4_0p_gemm, q4_tok, q4_prep, block_q8_0, 32, Q4_RT, Q4_CT, Q4_0P_CALL)
+
+/* The octo_gemm_fn for Q4_0 weights (see kernels.h). */
+#define Q4_0_CALL(r, c, ...) Q4_TILE_CALL(q4_0_tile, r, c, __VA_ARGS__)
 DEFINE_GEMM_PREP(q4_0_gemm, q4_tok, q4_prep, block_q8_0, 32, Q4_RT, Q4_CT, Q4_0_CALL)
 
 #endif
