@@ -448,6 +448,22 @@ TEST(unconstrained_output_is_checked) {
     REQUIRE(octo_act_parse(tok, g_fs, fn_ids, end, ids, n, &call) == 0);
     CHECK(!strcmp(call.function, "set_volume") && !strcmp(call.arguments, "{\"level\":30,\"stream\":\"ring\"}"));
     octo_agent_call_free(&call);
+    /* a step repeated verbatim (a decoding loop) is dropped, case aside */
+    {
+        int32_t split_id = octo_token_lookup(tok, OCTO_TOK_SPLIT);
+        const char *parts[] = {"Take a screenshot", "Turn Wi-Fi on", "take a screenshot", "Turn Wi-Fi on"};
+        n = 0;
+        for (int i = 0; i < 4; i++) {
+            if (i) ids[n++] = split_id;
+            n += octo_tokenize(tok, parts[i], (int)strlen(parts[i]), false, false, ids + n, 256 - n);
+        }
+        ids[n++] = end;
+        char **steps;
+        int k = octo_plan_parse(tok, ids, n, split_id, end, 5, &steps);
+        CHECKF(k == 2, "%d steps", k);
+        if (k == 2) CHECK(!strcmp(steps[0], "Take a screenshot") && !strcmp(steps[1], "Turn Wi-Fi on"));
+        if (k > 0) octo_strings_free(steps, k);
+    }
     /* arbitrary token sequences (what a free model may say) never crash the parsers */
     int32_t split = octo_token_lookup(tok, OCTO_TOK_SPLIT), nv = octo_tokenizer_n_vocab(tok);
     for (int rep = 0; rep < 300; rep++) {

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/constrain.h"
 #include "agent/render.h"
@@ -74,6 +75,17 @@ int octo_plan_parse(const octo_tokenizer *t, const int32_t *ids, int n, int32_t 
                 octo_strings_free(out, k);
                 free(buf);
                 return octo_fail("planner output: step %d is empty", k + 1);
+            }
+            /* A step said again verbatim is a decoding loop (small planners
+             * fall into them; no request asks for the same step twice in the
+             * same words): it is dropped, and the plan goes on. */
+            bool again = false;
+            for (int j = 0; j < k && !again; j++) again = !strcasecmp(out[j], s);
+            if (again) {
+                free(s);
+                len = 0;
+                if (last) break;
+                continue;
             }
             if (k == max_steps) {
                 free(s);
