@@ -431,7 +431,15 @@ TEST(kill_and_resume) {
     FILE *f = fopen(out, "a");
     fputs("{\"query\": \"half a rec", f);
     fclose(f);
+    /* requests the killed run had sent may still reach the server's count:
+     * wait until it settles before taking the baseline */
     int before = server_stat(&s, "requests");
+    for (int tries = 0; tries < 50; tries++) {
+        usleep(300000);
+        int now = server_stat(&s, "requests");
+        if (now == before) break;
+        before = now;
+    }
     int n = octo_teacher_generate(fs, &o, N, out);
     CHECKF(n == N, "got %d: %s", n, octo_last_error());
     unsigned char seen[64];
