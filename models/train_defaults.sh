@@ -42,12 +42,18 @@ TB_REPEAT=${TB_REPEAT:-3}   # copies of the TaskBench training records in dailyl
 QTYPE=${QTYPE:-Q8_0}
 OPEN_VALUES=${OPEN_VALUES:-0.35} # share of listed string values made new words (copy, not recall)
 DOMAINS=${DOMAINS-android dailylife} # DOMAINS="": corpus, tokenizer and base only
+# WARM_FROM=DIR: fine-tune DIR/DOMAIN/{planner,action}.gguf further (earlier
+# default models, e.g. from `git show REV:models/android/planner.gguf`)
+# instead of a newly pretrained base; skips steps 1-3.
+WARM_FROM=${WARM_FROM:-}
+WARM_DESC=${WARM_DESC:-} # how the model cards name them
 ALL_SETS="android dailylife ecommerce travel video_streaming"
 
 need_octo
 mkdir -p "$WORK/logs" "$DEST"
 log "MODE=$MODE WORK=$WORK DEST=$DEST ($N_LAYER x $N_EMBD, vocab $VOCAB, $PRE_STEPS pretraining steps)"
 
+if [ -z "$WARM_FROM" ]; then
 # ---- 1. corpus ----
 corpus=$WORK/corpus
 if ! done_ "$corpus/manifest.json"; then
@@ -75,6 +81,7 @@ train "$base" "$WORK/logs/pretrain.jsonl" --base "$init" --full --text "$corpus/
     --eval "$corpus/corpus_eval.txt" --seq-len "$PRE_SEQ" --batch "$PRE_BATCH" --epochs 1 \
     --max-steps "$PRE_STEPS" --lr "$PRE_LR" --min-lr "$(python3 -c "print($PRE_LR/10)")" --schedule cosine \
     --warmup-ratio "$PRE_WARMUP" --weight-decay 0.1 --eval-every "$(((PRE_STEPS + 3) / 4))" --seed "$SEED"
+fi
 
 # ---- 4. data per domain ----
 # seeds: 100+ training, 200+ test (held-out phrasings), 300+ dev (eval loss)
@@ -102,7 +109,8 @@ done
 for d in $DOMAINS; do
     mkdir -p "$WORK/$d" "$DEST/$d"
     for k in planner action; do
-        train "$WORK/$d/$k.f32.gguf" "$WORK/logs/$d.$k.jsonl" --base "$base" --full \
+        start=${WARM_FROM:+$WARM_FROM/$d/$k.gguf}
+        train "$WORK/$d/$k.f32.gguf" "$WORK/logs/$d.$k.jsonl" --base "${start:-$base}" --full \
             --data "$data/$d.$k.train.jsonl" --eval "$data/$d.$k.dev.jsonl" --chat-template octo \
             --seq-len "$FT_SEQ" --batch "$FT_BATCH" --epochs "$FT_EPOCHS" --lr "$FT_LR" --schedule cosine \
             --warmup-ratio "$FT_WARMUP" --weight-decay 0.01 --skip-bad --seed "$SEED"
@@ -121,7 +129,7 @@ done
 # ---- 6. model cards ----
 cfg=()
 for k in MODE SEED VOCAB N_EMBD N_LAYER N_HEAD N_HEAD_KV N_FF CTX PRE_STEPS PRE_SEQ PRE_BATCH PRE_LR PRE_WARMUP \
-    N_GEN N_DEV N_TEST OPEN_VALUES FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
+    N_GEN N_DEV N_TEST OPEN_VALUES WARM_FROM WARM_DESC FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
     CORPUS_SOURCES CORPUS_GEN_N; do cfg+=("$k=${!k}"); done
 python3 -c '
 import json, os, sys

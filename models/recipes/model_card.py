@@ -104,9 +104,18 @@ def main():
     L += [f"`planner.gguf` splits a {d} request into 1-5 steps; `action.gguf` turns each step into one call",
           f"of the `{d}` function set (`functions/{d}.json`). Run them with",
           "", "```sh", f"octo run --domain {d} \"...\"", "```", ""]
-    L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), trained from scratch with",
-          "octo alone on one CPU, and reproduced by `MODE=" + cfg.get("MODE", "full") + " models/train_defaults.sh`",
-          "(same data, seeds and settings: same files).", ""]
+    warm = cfg.get("WARM_FROM", "")
+    if warm:
+        desc = cfg.get("WARM_DESC") or warm
+        L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), made with octo alone on one",
+              f"CPU: the fine-tuning below continues from {desc} (their own card gives their pretraining",
+              "and first fine-tuning). Reproduced by `WARM_FROM=DIR MODE=" + cfg.get("MODE", "full") +
+              " models/train_defaults.sh` with those models in DIR/DOMAIN/ (same data, seeds and settings:",
+              "same files).", ""]
+    else:
+        L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), trained from scratch with",
+              "octo alone on one CPU, and reproduced by `MODE=" + cfg.get("MODE", "full") + " models/train_defaults.sh`",
+              "(same data, seeds and settings: same files).", ""]
     L += ["## Models", "", "| model | parameters | type | file size | fine-tuning steps | train loss (first -> last) | eval loss |",
           "| --- | --- | --- | --- | --- | --- | --- |"]
     for k in ("planner", "action"):
@@ -121,8 +130,9 @@ def main():
           f"({cfg.get('N_HEAD_KV')} KV), feed-forward {cfg.get('N_FF')}, context {cfg.get('CTX')}, "
           f"byte-level BPE vocabulary of {cfg.get('VOCAB')} tokens with the chat markup, `<nexa_split>`, "
           "`<nexa_end>` and one `<fn_NAME>` token per function of every shipped set",
-          f"- pretraining: {cfg.get('PRE_STEPS')} steps of {cfg.get('PRE_BATCH')} x {cfg.get('PRE_SEQ')} tokens, "
-          f"lr {cfg.get('PRE_LR')} cosine to a tenth, warmup {cfg.get('PRE_WARMUP')}, AdamW weight decay 0.1",
+          (f"- start: {cfg.get('WARM_DESC') or warm} (no new pretraining)" if warm else
+           f"- pretraining: {cfg.get('PRE_STEPS')} steps of {cfg.get('PRE_BATCH')} x {cfg.get('PRE_SEQ')} tokens, "
+           f"lr {cfg.get('PRE_LR')} cosine to a tenth, warmup {cfg.get('PRE_WARMUP')}, AdamW weight decay 0.1"),
           f"- fine-tuning (full, each model): {cfg.get('FT_EPOCHS')} epochs, batch {cfg.get('FT_BATCH')} rows x "
           f"{cfg.get('FT_SEQ')} tokens (packed), lr {cfg.get('FT_LR')} cosine, warmup {cfg.get('FT_WARMUP')}, "
           "loss on the assistant turns only, chat template `octo`",
@@ -137,7 +147,8 @@ def main():
                  f"(sha256 {c.get('sha256', '')[:16]}...): " +
                  ", ".join(f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in man.get("sources", {}).items()) +
                  " (models/corpus/README.md)")
-    L.append(f"- fine-tuning: {cfg.get('N_GEN')} records from `octo data gen --functions {d} --holdout train`"
+    L.append(f"- fine-tuning: {cfg.get('N_GEN')} records from `octo data gen --functions {d} --holdout train"
+             f" --open-values {cfg.get('OPEN_VALUES', 0)}`"
              + (f", plus the TaskBench daily-life labeled records outside the dev split ({cfg.get('TB_DEV')} of "
                 f"labeled.jsonl, kept out), repeated {cfg.get('TB_REPEAT')} times" if d == "dailylife" else ""))
     L.append(f"- test: {cfg.get('N_TEST')} records from `octo data gen --holdout test` (other seeds, held-out "
