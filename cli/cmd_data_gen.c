@@ -16,7 +16,8 @@
 
 static const char *k_help =
     "usage: octo data gen --functions F [--functions F2 ...] [--n N] [--seed S] [--holdout train|test]\n"
-    "                     [--domain-mix P] [--phrasings DIR] [--noise R] [--chain P] [--open-values P] -o OUT.jsonl\n"
+    "                     [--domain-mix P] [--phrasings DIR] [--noise R] [--chain P] [--open-values P]\n"
+    "                     [--observations P] -o OUT.jsonl\n"
     "       octo data gen --functions F --teacher URL --model NAME [--key-env E] [--in-flight N]\n"
     "                     [--rate R] [--temperature T] [--timeout-ms MS] [--retries K] [--n N] -o OUT.jsonl\n\n"
     "Write training records {query, steps, calls, domains, template} for function sets, one JSON\n"
@@ -35,6 +36,9 @@ static const char *k_help =
     "  --open-values P    chance a string value from a list becomes random words of its shape\n"
     "                     (phrasings/common/words.txt), so a model learns to copy values, not to\n"
     "                     recall them; not with --holdout test (default 0)\n"
+    "  --observations P   chance a record carries made-up outputs of its calls (\"observations\"),\n"
+    "                     which `octo data render --action` puts into the next step's prompt,\n"
+    "                     as `octo run` does with real outputs (default 0)\n"
     "  -o, --output FILE  output JSONL, written atomically (\"-\": stdout)\n\n"
     "teacher mode (the paper's way; resumable: a rerun appends only what OUT lacks):\n"
     "  --teacher URL      chat-completions endpoint (http://host:port/v1)\n"
@@ -109,6 +113,8 @@ int cmd_data_gen(int argc, char **argv) {
             if (!parse_unit(&a, &go.chain)) return 2;
         } else if (cli_flag(&a, "--open-values", NULL)) {
             if (!parse_unit(&a, &go.open_values)) return 2;
+        } else if (cli_flag(&a, "--observations", NULL)) {
+            if (!parse_unit(&a, &go.observations)) return 2;
         } else if (cli_flag(&a, "--phrasings", NULL)) {
             if (!(phr = cli_value(&a))) return 2;
         } else if (cli_flag(&a, "-o", "--output")) {

@@ -41,6 +41,8 @@ TB_DEV=${TB_DEV:-0.3}       # share of labeled.jsonl kept out of training (the d
 TB_REPEAT=${TB_REPEAT:-3}   # copies of the TaskBench training records in dailylife's data
 QTYPE=${QTYPE:-Q8_0}
 OPEN_VALUES=${OPEN_VALUES:-0.35} # share of listed string values made new words (copy, not recall)
+OBSERVATIONS=${OBSERVATIONS:-0.5} # share of training records with made-up call outputs (octo data gen --observations)
+KINDS=${KINDS:-planner action}    # which models step 5 trains (with WARM_FROM, the others are copied)
 DOMAINS=${DOMAINS-android dailylife} # DOMAINS="": corpus, tokenizer and base only
 # WARM_FROM=DIR: fine-tune DIR/DOMAIN/{planner,action}.gguf further (earlier
 # default models, e.g. from `git show REV:models/android/planner.gguf`)
@@ -89,9 +91,11 @@ data=$WORK/data
 mkdir -p "$data"
 i=0
 for d in $DOMAINS; do
-    gen "$d" $((100 + 10 * SEED + i)) "$N_GEN" train "$data/$d.train.gen.jsonl" --open-values "$OPEN_VALUES"
+    gen "$d" $((100 + 10 * SEED + i)) "$N_GEN" train "$data/$d.train.gen.jsonl" --open-values "$OPEN_VALUES" \
+        --observations "$OBSERVATIONS"
     gen "$d" $((200 + 10 * SEED + i)) "$N_TEST" test "$data/$d.test.jsonl"
-    gen "$d" $((300 + 10 * SEED + i)) "$N_DEV" train "$data/$d.dev.jsonl" --open-values "$OPEN_VALUES"
+    gen "$d" $((300 + 10 * SEED + i)) "$N_DEV" train "$data/$d.dev.jsonl" --open-values "$OPEN_VALUES" \
+        --observations "$OBSERVATIONS"
     train_in=("$data/$d.train.gen.jsonl")
     if [ "$d" = dailylife ]; then
         taskbench_split "$data/taskbench" "$TB_DEV" $((400 + SEED))
@@ -109,6 +113,11 @@ done
 for d in $DOMAINS; do
     mkdir -p "$WORK/$d" "$DEST/$d"
     for k in planner action; do
+        if [[ " $KINDS " != *" $k "* ]]; then
+            [ -n "$WARM_FROM" ] || die "KINDS=\"$KINDS\" leaves out $k: it needs WARM_FROM to take it from"
+            [ -f "$DEST/$d/$k.gguf" ] || cp "$WARM_FROM/$d/$k.gguf" "$DEST/$d/$k.gguf"
+            continue
+        fi
         start=${WARM_FROM:+$WARM_FROM/$d/$k.gguf}
         train "$WORK/$d/$k.f32.gguf" "$WORK/logs/$d.$k.jsonl" --base "${start:-$base}" --full \
             --data "$data/$d.$k.train.jsonl" --eval "$data/$d.$k.dev.jsonl" --chat-template octo \
@@ -129,7 +138,7 @@ done
 # ---- 6. model cards ----
 cfg=()
 for k in MODE SEED VOCAB N_EMBD N_LAYER N_HEAD N_HEAD_KV N_FF CTX PRE_STEPS PRE_SEQ PRE_BATCH PRE_LR PRE_WARMUP \
-    N_GEN N_DEV N_TEST OPEN_VALUES WARM_FROM WARM_DESC FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
+    N_GEN N_DEV N_TEST OPEN_VALUES OBSERVATIONS KINDS WARM_FROM WARM_DESC FT_EPOCHS FT_BATCH FT_LR FT_SEQ FT_WARMUP TB_DEV TB_REPEAT QTYPE THREADS \
     CORPUS_SOURCES CORPUS_GEN_N; do cfg+=("$k=${!k}"); done
 python3 -c '
 import json, os, sys

@@ -402,6 +402,49 @@ TEST(open_values_keep_shape) {
     octo_funcset_free(fs);
 }
 
+/* --observations: records carry one made-up output per call (strings, not
+ * empty), about as often as asked; with 0, none. */
+TEST(observations_one_per_call) {
+    const char *root = mini_root("obs", "{1} and {2}", "slot x = xs\n[verb]\nalpha {x}\n[step]\nAlpha {x}\n");
+    char d[700], fpath[700];
+    snprintf(d, sizeof d, "%s/mini/values", root);
+    put(d, "xs.txt", "apple\npear\n");
+    snprintf(fpath, sizeof fpath, "%s/mini.json", root);
+    put(root, "mini.json", k_mini_set);
+    octo_funcset *fs = octo_funcset_load(fpath);
+    REQUIRE(fs);
+    octo_phrasebook *pb = octo_phrasebook_load(root, fs);
+    REQUIRE(pb);
+    octo_gen_opts o;
+    octo_gen_opts_default(&o);
+    o.n = 200;
+    octo_generator *plain = octo_generator_new((const octo_funcset *const *)&fs, &pb, 1, &o);
+    o.observations = 0.5;
+    octo_generator *g = octo_generator_new((const octo_funcset *const *)&fs, &pb, 1, &o);
+    REQUIRE(plain && g);
+    int with = 0, bad = 0;
+    for (int i = 0; i < 200; i++) {
+        cJSON *r = octo_generator_record(g, i), *p = octo_generator_record(plain, i);
+        REQUIRE(r && p);
+        CHECK(cJSON_GetObjectItem(p, "observations") == NULL);
+        const cJSON *obs = cJSON_GetObjectItem(r, "observations");
+        if (obs) {
+            with++;
+            bad += cJSON_GetArraySize(obs) != cJSON_GetArraySize(cJSON_GetObjectItem(r, "calls"));
+            const cJSON *x;
+            cJSON_ArrayForEach(x, obs) bad += !cJSON_IsString(x) || !*x->valuestring;
+        }
+        cJSON_Delete(r);
+        cJSON_Delete(p);
+    }
+    CHECKF(with > 60 && with < 140, "%d of 200 records with observations", with);
+    CHECK(bad == 0);
+    octo_generator_free(g);
+    octo_generator_free(plain);
+    octo_phrasebook_free(pb);
+    octo_funcset_free(fs);
+}
+
 TEST(bad_phrasings_fail_with_file_and_line) {
     octo_funcset *fs = octo_funcset_parse(k_mini_set, strlen(k_mini_set), "mini.json");
     REQUIRE(fs);
@@ -500,6 +543,7 @@ int main(void) {
     RUN(chained_arguments);
     RUN(before_reverses_order);
     RUN(open_values_keep_shape);
+    RUN(observations_one_per_call);
     RUN(bad_phrasings_fail_with_file_and_line);
     RUN(public_api_writes_file);
     return t_finish();

@@ -123,6 +123,10 @@ def main():
         inf = info(a.octo, p)
         m = metrics(os.path.join(w, f"logs/{d}.{k}.jsonl")) or {}
         size = f"{os.path.getsize(p) / 1e6:.1f} MB" if os.path.exists(p) else "missing"
+        if k not in cfg.get("KINDS", "planner action").split():
+            L.append(f"| {k} | {inf.get('params') or 'n/a'} | {cfg.get('QTYPE', '?')} | {size} | "
+                     f"none here: {cfg.get('WARM_DESC') or cfg.get('WARM_FROM')}, unchanged | | |")
+            continue
         L.append(f"| {k} | {inf.get('params') or 'n/a'} | {cfg.get('QTYPE', '?')} | {size} | {m.get('steps', 'n/a')} | "
                  f"{f3(m.get('first_loss'))} -> {f3(m.get('last_loss'))} | {f3(m.get('eval_loss'))} |")
     L += ["", "## Architecture and hyperparameters", ""]
@@ -133,7 +137,7 @@ def main():
           (f"- start: {cfg.get('WARM_DESC') or warm} (no new pretraining)" if warm else
            f"- pretraining: {cfg.get('PRE_STEPS')} steps of {cfg.get('PRE_BATCH')} x {cfg.get('PRE_SEQ')} tokens, "
            f"lr {cfg.get('PRE_LR')} cosine to a tenth, warmup {cfg.get('PRE_WARMUP')}, AdamW weight decay 0.1"),
-          f"- fine-tuning (full, each model): {cfg.get('FT_EPOCHS')} epochs, batch {cfg.get('FT_BATCH')} rows x "
+          f"- fine-tuning (full, {' and '.join(cfg.get('KINDS', 'planner action').split())}): {cfg.get('FT_EPOCHS')} epochs, batch {cfg.get('FT_BATCH')} rows x "
           f"{cfg.get('FT_SEQ')} tokens (packed), lr {cfg.get('FT_LR')} cosine, warmup {cfg.get('FT_WARMUP')}, "
           "loss on the assistant turns only, chat template `octo`",
           f"- seed {cfg.get('SEED')}; quantized to {cfg.get('QTYPE')} (`octo quantize`)"]
@@ -148,7 +152,7 @@ def main():
                  ", ".join(f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in man.get("sources", {}).items()) +
                  " (models/corpus/README.md)")
     L.append(f"- fine-tuning: {cfg.get('N_GEN')} records from `octo data gen --functions {d} --holdout train"
-             f" --open-values {cfg.get('OPEN_VALUES', 0)}`"
+             f" --open-values {cfg.get('OPEN_VALUES', 0)} --observations {cfg.get('OBSERVATIONS', 0)}`"
              + (f", plus the TaskBench daily-life labeled records outside the dev split ({cfg.get('TB_DEV')} of "
                 f"labeled.jsonl, kept out), repeated {cfg.get('TB_REPEAT')} times" if d == "dailylife" else ""))
     L.append(f"- test: {cfg.get('N_TEST')} records from `octo data gen --holdout test` (other seeds, held-out "

@@ -98,6 +98,9 @@ typedef struct {
 } gen_value;
 
 /* Realise a value for parameter p of function f. Returns 0 or -1 (error set). */
+/* A made-up output of call fn(args) (observe.c; malloc'd, NULL when out of memory). */
+char *gen_observation(const char *fn, const cJSON *args, const pb_list *words, gen_rng *r);
+
 int gen_slot_value(const octo_phrasebook *pb, const pb_func *f, int p, octo_holdout part, double open_values,
                    gen_rng *r, gen_value *out);
 /* True if kind names a computed kind (date, time, duration, ...). */

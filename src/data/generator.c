@@ -635,6 +635,15 @@ static cJSON *attempt(octo_generator *g, int L, gen_rng *r, bool *hard_error) {
         for (int j = 0; j < k; j++) seen |= calls[j].set == calls[k].set;
         if (!seen) cJSON_AddItemToArray(doms, cJSON_CreateString(g->sets[calls[k].set]->name));
     }
+    if (g->o.observations > 0 && gen_unit(r) < g->o.observations) {
+        cJSON *obs = cJSON_AddArrayToObject(rec, "observations");
+        for (int k = 0; k < n; k++) {
+            const cJSON *args = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(jcalls, k), "arguments");
+            char *o = gen_observation(calls[k].fn->name, args, &g->books[calls[k].set]->words, r);
+            cJSON_AddItemToArray(obs, cJSON_CreateString(o ? o : "done"));
+            free(o);
+        }
+    }
     cJSON_AddStringToObject(rec, "template", tid);
     /* the same rule checks `octo data validate` applies: a record they
      * would reject is drawn again */

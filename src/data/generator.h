@@ -56,6 +56,9 @@ typedef struct {
     double open_values; /* chance that a string value from a list is replaced by random words of
                            its shape (common/words.txt), so that values must be copied, not
                            recalled; never under holdout test (default 0) */
+    double observations; /* chance that a record carries made-up outputs of its calls
+                            ("observations"), which the action model's examples then show
+                            (default 0) */
 } octo_gen_opts;
 
 void octo_gen_opts_default(octo_gen_opts *o);
