@@ -347,20 +347,32 @@ TEST(before_reverses_order) {
 /* --open-values: a list value keeps its shape (function words, capitals,
  * a file extension) with the other words drawn from common/words.txt; never
  * under holdout test; a bad words.txt fails with FILE:LINE. */
-TEST(open_values_keep_shape) {
-    const char *root = mini_root("open", "{1} and {2}", "slot x = xs\n[verb]\nalpha {x}\n[step]\nAlpha {x}\n");
+/* A phrasebook root NAME for the mini set whose alpha takes x from the list
+ * xs (one value a line), with common/words.txt when words is given; loads
+ * the set (*fs) and returns its phrasebook (NULL on failure). */
+static octo_phrasebook *alpha_book(const char *name, const char *xs, const char *words, const char **root,
+                                   octo_funcset **fs) {
+    *root = mini_root(name, "{1} and {2}", "slot x = xs\n[verb]\nalpha {x}\n[step]\nAlpha {x}\n");
     char d[700];
-    snprintf(d, sizeof d, "%s/mini/values", root);
-    put(d, "xs.txt", "The Big apple.txt\n");
-    snprintf(d, sizeof d, "%s/common", root);
-    put(d, "words.txt", "# filler\nplum\nkiwi\n");
-    char fpath[700];
-    snprintf(fpath, sizeof fpath, "%s/mini.json", root);
-    put(root, "mini.json", k_mini_set);
-    octo_funcset *fs = octo_funcset_load(fpath);
-    REQUIRE(fs);
-    octo_phrasebook *pb = octo_phrasebook_load(root, fs);
+    snprintf(d, sizeof d, "%s/mini/values", *root);
+    put(d, "xs.txt", xs);
+    if (words) {
+        snprintf(d, sizeof d, "%s/common", *root);
+        put(d, "words.txt", words);
+    }
+    snprintf(d, sizeof d, "%s/mini.json", *root);
+    put(*root, "mini.json", k_mini_set);
+    *fs = octo_funcset_load(d);
+    return *fs ? octo_phrasebook_load(*root, *fs) : NULL;
+}
+
+TEST(open_values_keep_shape) {
+    const char *root;
+    octo_funcset *fs;
+    octo_phrasebook *pb = alpha_book("open", "The Big apple.txt\n", "# filler\nplum\nkiwi\n", &root, &fs);
     REQUIRE(pb);
+    char d[700];
+    snprintf(d, sizeof d, "%s/common", root);
     for (int part = 1; part <= 2; part++) {
         octo_gen_opts o;
         octo_gen_opts_default(&o);
@@ -405,15 +417,9 @@ TEST(open_values_keep_shape) {
 /* --observations: records carry one made-up output per call (strings, not
  * empty), about as often as asked; with 0, none. */
 TEST(observations_one_per_call) {
-    const char *root = mini_root("obs", "{1} and {2}", "slot x = xs\n[verb]\nalpha {x}\n[step]\nAlpha {x}\n");
-    char d[700], fpath[700];
-    snprintf(d, sizeof d, "%s/mini/values", root);
-    put(d, "xs.txt", "apple\npear\n");
-    snprintf(fpath, sizeof fpath, "%s/mini.json", root);
-    put(root, "mini.json", k_mini_set);
-    octo_funcset *fs = octo_funcset_load(fpath);
-    REQUIRE(fs);
-    octo_phrasebook *pb = octo_phrasebook_load(root, fs);
+    const char *root;
+    octo_funcset *fs;
+    octo_phrasebook *pb = alpha_book("obs", "apple\npear\n", NULL, &root, &fs);
     REQUIRE(pb);
     octo_gen_opts o;
     octo_gen_opts_default(&o);

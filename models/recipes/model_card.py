@@ -105,17 +105,17 @@ def main():
           f"of the `{d}` function set (`functions/{d}.json`). Run them with",
           "", "```sh", f"octo run --domain {d} \"...\"", "```", ""]
     warm = cfg.get("WARM_FROM", "")
-    if warm:
-        desc = cfg.get("WARM_DESC") or warm
-        L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), made with octo alone on one",
-              f"CPU: the fine-tuning below continues from {desc} (their own card gives their pretraining",
-              "and first fine-tuning). Reproduced by `WARM_FROM=DIR MODE=" + cfg.get("MODE", "full") +
-              " models/train_defaults.sh` with those models in DIR/DOMAIN/ (same data, seeds and settings:",
-              "same files).", ""]
-    else:
-        L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), trained from scratch with",
-              "octo alone on one CPU, and reproduced by `MODE=" + cfg.get("MODE", "full") + " models/train_defaults.sh`",
-              "(same data, seeds and settings: same files).", ""]
+    desc = cfg.get("WARM_DESC") or warm
+    kinds = cfg.get("KINDS", "planner action").split()
+    recipe = ("`" + ("WARM_FROM=DIR " if warm else "") + ("" if kinds == ["planner", "action"] else
+              f"KINDS=\"{' '.join(kinds)}\" FT_EPOCHS={cfg.get('FT_EPOCHS')} ") + "MODE=" + cfg.get("MODE", "full") +
+              " models/train_defaults.sh`")
+    L += ["Both are llama-architecture GGUF files (llama.cpp loads them too), " +
+          (f"made with octo alone on one CPU: the fine-tuning below continues from {desc} (their own card "
+           "gives their pretraining and first fine-tuning). Reproduced by " + recipe +
+           " with those models in DIR/DOMAIN/" if warm else
+           "trained from scratch with octo alone on one CPU, and reproduced by " + recipe) +
+          " (same data, seeds and settings: same files).", ""]
     L += ["## Models", "", "| model | parameters | type | file size | fine-tuning steps | train loss (first -> last) | eval loss |",
           "| --- | --- | --- | --- | --- | --- | --- |"]
     for k in ("planner", "action"):
@@ -123,9 +123,9 @@ def main():
         inf = info(a.octo, p)
         m = metrics(os.path.join(w, f"logs/{d}.{k}.jsonl")) or {}
         size = f"{os.path.getsize(p) / 1e6:.1f} MB" if os.path.exists(p) else "missing"
-        if k not in cfg.get("KINDS", "planner action").split():
+        if k not in kinds:
             L.append(f"| {k} | {inf.get('params') or 'n/a'} | {cfg.get('QTYPE', '?')} | {size} | "
-                     f"none here: {cfg.get('WARM_DESC') or cfg.get('WARM_FROM')}, unchanged | | |")
+                     f"none here: {desc}, unchanged | | |")
             continue
         L.append(f"| {k} | {inf.get('params') or 'n/a'} | {cfg.get('QTYPE', '?')} | {size} | {m.get('steps', 'n/a')} | "
                  f"{f3(m.get('first_loss'))} -> {f3(m.get('last_loss'))} | {f3(m.get('eval_loss'))} |")
@@ -134,10 +134,10 @@ def main():
           f"({cfg.get('N_HEAD_KV')} KV), feed-forward {cfg.get('N_FF')}, context {cfg.get('CTX')}, "
           f"byte-level BPE vocabulary of {cfg.get('VOCAB')} tokens with the chat markup, `<nexa_split>`, "
           "`<nexa_end>` and one `<fn_NAME>` token per function of every shipped set",
-          (f"- start: {cfg.get('WARM_DESC') or warm} (no new pretraining)" if warm else
+          (f"- start: {desc} (no new pretraining)" if warm else
            f"- pretraining: {cfg.get('PRE_STEPS')} steps of {cfg.get('PRE_BATCH')} x {cfg.get('PRE_SEQ')} tokens, "
            f"lr {cfg.get('PRE_LR')} cosine to a tenth, warmup {cfg.get('PRE_WARMUP')}, AdamW weight decay 0.1"),
-          f"- fine-tuning (full, {' and '.join(cfg.get('KINDS', 'planner action').split())}): {cfg.get('FT_EPOCHS')} epochs, batch {cfg.get('FT_BATCH')} rows x "
+          f"- fine-tuning (full, {' and '.join(kinds)}): {cfg.get('FT_EPOCHS')} epochs, batch {cfg.get('FT_BATCH')} rows x "
           f"{cfg.get('FT_SEQ')} tokens (packed), lr {cfg.get('FT_LR')} cosine, warmup {cfg.get('FT_WARMUP')}, "
           "loss on the assistant turns only, chat template `octo`",
           f"- seed {cfg.get('SEED')}; quantized to {cfg.get('QTYPE')} (`octo quantize`)"]

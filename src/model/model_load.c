@@ -137,8 +137,7 @@ void *octo_model_own(octo_model *m, void *p) {
     return p;
 }
 
-static void *own(octo_model *m, void *p) { return octo_model_own(m, p); }
-static const char *own_strdup(octo_model *m, const char *s) { return own(m, strdup(s)); }
+static const char *own_strdup(octo_model *m, const char *s) { return octo_model_own(m, strdup(s)); }
 
 static int bind_matrix(octo_model *m, const char *name, int64_t rows, int64_t cols, octo_weight *w,
                        bool optional) {
@@ -177,7 +176,7 @@ static int bind_vector(octo_model *m, const char *name, int64_t n, const float *
     }
     const octo_type_traits *tr = octo_type_info(t->type);
     if (!tr || !tr->supported) return octo_fail("%s: tensor %s: unsupported type %s", m->path, name, tr ? tr->name : "?");
-    float *buf = own(m, malloc((size_t)n * sizeof(float)));
+    float *buf = octo_model_own(m, malloc((size_t)n * sizeof(float)));
     if (!buf) return octo_fail("%s: out of memory", m->path);
     octo_dequantize_row(t->type, t->data, buf, n);
     *out = buf;

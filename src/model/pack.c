@@ -46,7 +46,8 @@ static int pack_weight(octo_model *m, octo_weight *w, bool keep_pages) {
 }
 
 int octo_model_pack(octo_model *m) {
-    if (getenv("OCTO_NO_PACK") && *getenv("OCTO_NO_PACK") && strcmp(getenv("OCTO_NO_PACK"), "0")) return 0;
+    const char *off = getenv("OCTO_NO_PACK");
+    if (off && *off && strcmp(off, "0")) return 0;
     pthread_mutex_lock(&g_pack_mu);
     int rc = 0;
     if (!m->packed_q4_0 && octo_q4_0_pack_wanted()) {

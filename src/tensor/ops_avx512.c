@@ -129,9 +129,10 @@ INLINE __m512 load_f16_tail(const char *p, int64_t k, __mmask16 mk) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const octo_f16 *)p + k));
 }
 
+#define RT1 8
 INLINE void tile_f16(const int R, const int C, const char *W, size_t ws, const char *X, size_t xs, int64_t K,
                      float *y, int64_t ys) {
-    __m512 acc[RT][CT];
+    __m512 acc[RT1][CT]; /* R <= RT, or R <= RT1 when C == 1 (gemm_f16_rows8) */
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
     int64_t k = 0;
     const size_t pd = prefetch_dist(R, ws);
@@ -157,28 +158,10 @@ INLINE void tile_f16(const int R, const int C, const char *W, size_t ws, const c
 }
 DEFINE_GEMM(gemm_f16, tile_f16)
 
-/* One token (decode): 8 rows a tile instead of 4. Each output keeps its own
- * accumulator, lanes and reduction, so the bits are tile_f16's; 8 weight
- * streams in flight keep more of DRAM busy, and decode is bound by it. */
-#define RT1 8
-INLINE void tile_f16_one(const int R, const char *W, size_t ws, const char *X, int64_t K, float *y) {
-    __m512 acc[RT1];
-    UNROLL for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
-    int64_t k = 0;
-    const size_t pd = prefetch_dist(R, ws);
-    for (; k + 16 <= K; k += 16) {
-        if (k % 32 == 0) prefetch_rows(R, W, ws, k * 2, 64, pd);
-        const __m512 xv = load_f16(X, k);
-        UNROLL for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load_f16(W + r * ws, k), xv, acc[r]);
-    }
-    if (k < K) {
-        const __mmask16 mk = (__mmask16)((1u << (K - k)) - 1);
-        const __m512 xv = load_f16_tail(X, k, mk);
-        UNROLL for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(load_f16_tail(W + r * ws, k, mk), xv, acc[r]);
-    }
-    UNROLL for (int r = 0; r < R; r++) y[r] = hsum(acc[r]);
-}
-
+/* One token (decode): tile_f16 with RT1 = 8 rows instead of RT = 4. Each
+ * output keeps its own accumulator, lanes and reduction, so the bits are the
+ * same; 8 weight streams in flight keep more of DRAM busy, and decode is
+ * bound by it. */
 static void gemm_f16_rows8(const void *W, size_t ws, int64_t n0, int64_t n1, int64_t K, const void *xq, size_t xs,
                            int64_t M, float *y, int64_t ys) {
     if (M != 1) {
@@ -189,14 +172,14 @@ static void gemm_f16_rows8(const void *W, size_t ws, int64_t n0, int64_t n1, int
     for (int64_t n = n0; n < n1; n += RT1) {
         const int r = n1 - n < RT1 ? (int)(n1 - n) : RT1;
         switch (r) {
-        case 1: tile_f16_one(1, w + n * ws, ws, x, K, y + n); break;
-        case 2: tile_f16_one(2, w + n * ws, ws, x, K, y + n); break;
-        case 3: tile_f16_one(3, w + n * ws, ws, x, K, y + n); break;
-        case 4: tile_f16_one(4, w + n * ws, ws, x, K, y + n); break;
-        case 5: tile_f16_one(5, w + n * ws, ws, x, K, y + n); break;
-        case 6: tile_f16_one(6, w + n * ws, ws, x, K, y + n); break;
-        case 7: tile_f16_one(7, w + n * ws, ws, x, K, y + n); break;
-        default: tile_f16_one(8, w + n * ws, ws, x, K, y + n); break;
+        case 1: tile_f16(1, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 2: tile_f16(2, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 3: tile_f16(3, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 4: tile_f16(4, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 5: tile_f16(5, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 6: tile_f16(6, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        case 7: tile_f16(7, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
+        default: tile_f16(8, 1, w + n * ws, ws, x, 0, K, y + n, 0); break;
         }
     }
 }

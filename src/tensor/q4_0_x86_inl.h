@@ -111,17 +111,31 @@ INLINE __m256 q4_0_scales(const block_q4_0 *const row[Q4_RT], int64_t i) {
     return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)lo), _mm_cvtsi64_si128((long long)hi)));
 }
 
-/* acc[c] (lane r) += float(block i of row r . token c) * (d_w * d_x) */
-INLINE void q4_0_block(const int C, const block_q4_0 *const row[Q4_RT], const q4_tok *tok, int64_t nb, int64_t i,
+/* acc[c] (lane r) += float(block i of row r . token c) * (d_w * d_x), the
+ * 8 rows' block given transposed (T) with its scales (wd). */
+INLINE void q4_0_accum(const int C, const __m256i T[4], __m256 wd, const q4_tok *tok, int64_t nb, int64_t i,
                        __m256 acc[Q4_CT]) {
-    const __m256 wd = q4_0_scales(row, i);
-    __m256i T[4];
-    q4_0_rows8(row, i, T);
     UNROLL for (int c = 0; c < C; c++) {
         const q4_tok *t = tok + c * nb + i;
         const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
         acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_0_dot8(T, t)), d, acc[c]);
     }
+}
+
+/* y[c*ys + r] = lane r of acc[c], r < R, c < C */
+INLINE void q4_0_store(const int C, const int R, const __m256 acc[Q4_CT], float *y, int64_t ys) {
+    UNROLL for (int c = 0; c < C; c++) {
+        float o[Q4_RT];
+        _mm256_storeu_ps(o, acc[c]);
+        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
+    }
+}
+
+INLINE void q4_0_block(const int C, const block_q4_0 *const row[Q4_RT], const q4_tok *tok, int64_t nb, int64_t i,
+                       __m256 acc[Q4_CT]) {
+    __m256i T[4];
+    q4_0_rows8(row, i, T);
+    q4_0_accum(C, T, q4_0_scales(row, i), tok, nb, i, acc);
 }
 
 /* y[c*ys + r] = row r . token c, r < R, c < C */
@@ -139,11 +153,7 @@ INLINE void q4_0_tile(const int C, const int R, const char *W, size_t ws, const 
         UNROLL for (int j = 0; j < 4; j++) q4_0_block(C, row, tok, nb, i + j, acc);
     }
     for (; i < nb; i++) q4_0_block(C, row, tok, nb, i, acc);
-    UNROLL for (int c = 0; c < C; c++) {
-        float o[Q4_RT];
-        _mm256_storeu_ps(o, acc[c]);
-        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
-    }
+    q4_0_store(C, R, acc, y, ys);
 }
 
 /* The same product on packed weights (octo_q4_0_pack): a group's block is
@@ -152,14 +162,9 @@ INLINE void q4_0_tile(const int C, const int R, const char *W, size_t ws, const 
  * at the group; its block i is at W + 144 i; the next group at W + 8 ws. */
 INLINE void q4_0p_block(const int C, const char *W, const q4_tok *tok, int64_t nb, int64_t i, __m256 acc[Q4_CT]) {
     const char *b = W + i * 144;
-    const __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b));
     __m256i T[4];
     UNROLL for (int k = 0; k < 4; k++) T[k] = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * k));
-    UNROLL for (int c = 0; c < C; c++) {
-        const q4_tok *t = tok + c * nb + i;
-        const __m256 d = _mm256_mul_ps(wd, _mm256_set1_ps(t->d));
-        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_0_dot8(T, t)), d, acc[c]);
-    }
+    q4_0_accum(C, T, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b)), tok, nb, i, acc);
 }
 
 INLINE void q4_0p_tile(const int C, const int R, const char *W, size_t ws, const q4_tok *tok, int64_t K, float *y,
@@ -174,11 +179,7 @@ INLINE void q4_0p_tile(const int C, const int R, const char *W, size_t ws, const
         UNROLL for (int j = 0; j < 4; j++) q4_0p_block(C, W, tok, nb, i + j, acc);
     }
     for (; i < nb; i++) q4_0p_block(C, W, tok, nb, i, acc);
-    UNROLL for (int c = 0; c < C; c++) {
-        float o[Q4_RT];
-        _mm256_storeu_ps(o, acc[c]);
-        for (int r = 0; r < R; r++) y[c * ys + r] = o[r];
-    }
+    q4_0_store(C, R, acc, y, ys);
 }
 
 /* A tile call with the token count C as a compile-time constant. */
